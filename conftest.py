@@ -1,0 +1,26 @@
+"""Hypothesis profiles for the whole repository: ``ci``, ``dev`` and ``thorough``.
+
+Pick one with ``--hypothesis-profile NAME`` or the ``HYPOTHESIS_PROFILE``
+environment variable; ``dev`` is the default.
+"""
+import os
+
+from hypothesis import Phase, settings
+
+settings.register_profile(
+    "ci",
+    derandomize=True,
+    deadline=None,
+    max_examples=25,
+    print_blob=True,
+    database=None,
+)
+settings.register_profile("dev", max_examples=50, deadline=None, print_blob=True)
+settings.register_profile(
+    "thorough",
+    max_examples=500,
+    deadline=None,
+    print_blob=True,
+    phases=list(Phase),
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
