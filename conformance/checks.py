@@ -1,0 +1,471 @@
+"""The check registry, the checks over single exchanges, and the failure type.
+
+A check is a small named function registered with :func:`check`. It receives an
+:class:`Exchange` (one request and the response it earned) and raises
+:class:`CheckFailure` when the target deviates from the contract. Behavioural
+checks that span several calls (state rules, pagination, tags, filters) raise
+the same failure type from their own tests.
+"""
+from __future__ import annotations
+
+import dataclasses
+import functools
+import json
+from typing import Any, Callable
+
+import jsonschema
+
+import specs
+
+TIERS = ("core", "complete", "strict")
+
+# The stable check names of the reports, with the tier each counts in.
+CHECK_TIERS = {
+    "implemented": "core",
+    "not_a_server_error": "core",
+    "response_schema": "core",
+    "response_enum": "core",
+    "error_shape": "core",
+    "content_type": "strict",
+    "positive_data_acceptance": "complete",
+    "negative_data_rejection": "complete",
+    "error_code": "strict",
+    "state_precondition": "complete",
+    "state_transition": "complete",
+    "async_completion": "complete",
+    "use_after_terminate": "complete",
+    "pagination": "complete",
+    "tags": "complete",
+    "filters": "complete",
+    "client_features": "complete",
+}
+
+API_DOCS = "https://docs.aws.amazon.com/workspaces/latest/api/API_{operation}.html"
+JSON_CONTENT_TYPES = ("application/x-amz-json-1.1", "application/json")
+
+
+@dataclasses.dataclass
+class Response:
+    """What the target answered: status, headers (lower-case names) and the raw body."""
+
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    @functools.cached_property
+    def json(self) -> Any:
+        """The body parsed as JSON, or :data:`NOT_JSON` when it is not JSON."""
+        try:
+            return json.loads(self.body.decode("utf-8")) if self.body else NOT_JSON
+        except (UnicodeDecodeError, ValueError):
+            return NOT_JSON
+
+    @property
+    def error_code(self) -> str | None:
+        """The AWS error code of an error body (``__type`` without its namespace)."""
+        body = self.json
+        if not isinstance(body, dict):
+            return None
+        code = body.get("__type") or body.get("code") or body.get("Code")
+        if not isinstance(code, str):
+            return None
+        return code.rsplit("#", 1)[-1].split(":", 1)[0]
+
+    @property
+    def error_message(self) -> str | None:
+        body = self.json
+        if isinstance(body, dict):
+            message = body.get("message", body.get("Message"))
+            return message if isinstance(message, str) else None
+        return None
+
+    def describe(self, limit: int = 600) -> str:
+        """A short human account of the response, for failure messages."""
+        text = self.body[:limit].decode("utf-8", "replace")
+        more = f" ... ({len(self.body)} bytes)" if len(self.body) > limit else ""
+        content_type = self.headers.get("content-type", "<none>")
+        return f"HTTP {self.status}, Content-Type {content_type}: {text!r}{more}"
+
+    def to_report(self, limit: int = 4000) -> dict:
+        body: Any = self.json
+        if body is NOT_JSON:
+            body = self.body[:limit].decode("utf-8", "replace")
+        return {"status": self.status, "content_type": self.headers.get("content-type"), "body": body}
+
+
+class _NotJson:
+    def __repr__(self) -> str:
+        return "NOT_JSON"
+
+
+NOT_JSON = _NotJson()
+
+
+@dataclasses.dataclass
+class Exchange:
+    """One request sent to the target and the response it earned."""
+
+    operation: str
+    params: Any
+    response: Response
+    raw: bool = False
+    body: bytes | None = None
+    violation: Any = None  # strategies.Violation for invalid requests
+    reproduce: str = ""
+
+    @property
+    def spec(self) -> dict:
+        return specs.operation(self.operation)
+
+    def request_for_report(self) -> dict:
+        if self.raw:
+            text = (self.body or b"").decode("utf-8", "replace")
+            return {"operation": self.operation, "raw_body": text[:4000]}
+        return {"operation": self.operation, "params": self.params}
+
+
+class CheckFailure(AssertionError):
+    """A deviation from the contract found by one check on one operation."""
+
+    def __init__(
+        self,
+        *,
+        check: str,
+        operation: str,
+        title: str,
+        message: str,
+        rule: str,
+        source: str,
+        tier: str | None = None,
+        request: dict | None = None,
+        response: dict | None = None,
+        reproduce: str = "",
+    ) -> None:
+        self.check = check
+        self.operation = operation
+        self.title = title
+        self.message = message
+        self.rule = rule
+        self.source = source
+        self.tier = tier or CHECK_TIERS[check]
+        self.request = request or {}
+        self.response = response or {}
+        self.reproduce = reproduce
+        super().__init__(self.render())
+
+    def render(self) -> str:
+        lines = [
+            f"[{self.check}] {self.operation}: {self.title}",
+            "",
+            self.message,
+            "",
+            f"Rule: {self.rule} ({self.tier})",
+            f"Source: {self.source}",
+        ]
+        if self.reproduce:
+            lines += ["", "Reproduce with:", "", self.reproduce]
+        return "\n".join(lines)
+
+    def to_report(self) -> dict:
+        return {
+            "operation": self.operation,
+            "check": self.check,
+            "tier": self.tier,
+            "rule": self.rule,
+            "source": self.source,
+            "title": self.title,
+            "message": self.message,
+            "request": self.request,
+            "response": self.response,
+            "reproduce": self.reproduce,
+        }
+
+
+def fail(exchange: Exchange, check: str, title: str, message: str, rule: str, source: str, tier=None):
+    """Raise a :class:`CheckFailure` about ``exchange``."""
+    raise CheckFailure(
+        check=check,
+        operation=exchange.operation,
+        title=title,
+        message=f"{message}\n\nRequest: {json.dumps(exchange.request_for_report(), default=str)[:2000]}"
+        f"\nResponse: {exchange.response.describe()}",
+        rule=rule,
+        source=source,
+        tier=tier,
+        request=exchange.request_for_report(),
+        response=exchange.response.to_report(),
+        reproduce=exchange.reproduce,
+    )
+
+
+# --- registry ---------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Check:
+    """A registered check: its name, tier, and the function that judges an exchange."""
+
+    name: str
+    tier: str
+    applies_to: str  # "valid", "invalid" or "any"
+    function: Callable[[Exchange], None]
+
+    def __call__(self, exchange: Exchange) -> None:
+        self.function(exchange)
+
+
+REGISTRY: dict[str, Check] = {}
+
+
+def check(name: str, *, applies_to: str = "any"):
+    """Register ``function`` as the exchange check called ``name``."""
+    if name not in CHECK_TIERS:
+        raise ValueError(f"Expected a check name from CHECK_TIERS but got name={name!r}")
+
+    def register(function):
+        REGISTRY[name] = Check(name, CHECK_TIERS[name], applies_to, function)
+        return function
+
+    return register
+
+
+def rule_source(rule_id: str | None, fallback: str) -> str:
+    if rule_id:
+        try:
+            return specs.rule(rule_id)["source"]
+        except KeyError:
+            pass
+    return fallback
+
+
+def _schema_source(exchange: Exchange, error: jsonschema.ValidationError, root: dict) -> tuple[str, str]:
+    """The rule id and model source of an output-schema violation."""
+    shape = _shape_name(error, root)
+    location = _dotted(error.absolute_path) or "<body>"
+    rule = f"model.{exchange.operation}.output.{location}"
+    source = f"botocore model: {shape}" if shape else f"botocore model: operation {exchange.operation}"
+    return rule, f"{source}; {API_DOCS.format(operation=exchange.operation)}"
+
+
+def _shape_name(error: jsonschema.ValidationError, root: dict) -> str | None:
+    """The model shape whose schema ``error`` broke, found by identity among the definitions."""
+    if error.schema is root:
+        return root.get("title")
+    for name, schema in root.get("definitions", {}).items():
+        if schema is error.schema:
+            return name
+    return None
+
+
+def _dotted(path) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+@functools.lru_cache(maxsize=None)
+def _validators(operation: str) -> tuple[jsonschema.Draft7Validator, jsonschema.Draft7Validator]:
+    """The output schema's validator with enums, and one without them."""
+    output = specs.operation(operation)["output"]
+    with_enums = jsonschema.Draft7Validator(output)
+    without = json.loads(json.dumps(output))
+    for definition in without.get("definitions", {}).values():
+        definition.pop("enum", None)
+    return with_enums, jsonschema.Draft7Validator(without)
+
+
+def _is_success(response: Response) -> bool:
+    return 200 <= response.status < 300
+
+
+# --- exchange checks ----------------------------------------------------------------------
+
+
+@check("not_a_server_error")
+def not_a_server_error(exchange: Exchange) -> None:
+    """No request, valid or not, may earn a 5xx."""
+    if exchange.response.status >= 500:
+        fail(
+            exchange,
+            "not_a_server_error",
+            f"Server error HTTP {exchange.response.status}",
+            "The target answered with a server error. Invalid input must be rejected with a 4xx "
+            "client error and valid input served; a 5xx is never a conformant answer.",
+            "errors.no_server_error",
+            API_DOCS.format(operation="CommonErrors").replace("API_CommonErrors", "CommonErrors"),
+        )
+
+
+@check("response_schema", applies_to="valid")
+def response_schema(exchange: Exchange) -> None:
+    """A successful response is a JSON object valid against the output schema (enums aside)."""
+    response = exchange.response
+    if not _is_success(response):
+        return
+    body = response.json
+    if body is NOT_JSON and response.body.strip() == b"":
+        body = {}  # an empty body of an operation without output is tolerated below
+        if specs.operation(exchange.operation)["output"].get("properties"):
+            fail(exchange, "response_schema", "Empty success body",
+                 "A successful response must carry a JSON object.",
+                 f"model.{exchange.operation}.output", f"botocore model: operation {exchange.operation}")
+    if body is NOT_JSON:
+        fail(exchange, "response_schema", "Success body is not JSON",
+             "A successful awsJson1_1 response must be a JSON object.",
+             f"model.{exchange.operation}.output", f"botocore model: operation {exchange.operation}")
+    _, without_enums = _validators(exchange.operation)
+    errors = sorted(without_enums.iter_errors(body), key=lambda e: list(e.absolute_path))
+    if errors:
+        first = errors[0]
+        rule, source = _schema_source(exchange, first, without_enums.schema)
+        details = "\n".join(f"- at {_dotted(e.absolute_path) or '<body>'}: {e.message[:300]}" for e in errors[:10])
+        fail(exchange, "response_schema",
+             f"Response does not match the output schema at {_dotted(first.absolute_path) or '<body>'}",
+             f"{len(errors)} schema violation(s) in the response:\n{details}", rule, source)
+
+
+@check("response_enum", applies_to="valid")
+def response_enum(exchange: Exchange) -> None:
+    """Every enum member of a successful response holds one of the model's values."""
+    response = exchange.response
+    if not _is_success(response) or not isinstance(response.json, dict):
+        return
+    with_enums, _ = _validators(exchange.operation)
+    errors = [e for e in with_enums.iter_errors(response.json) if e.validator == "enum"]
+    if errors:
+        first = errors[0]
+        rule, source = _schema_source(exchange, first, with_enums.schema)
+        shape = _shape_name(first, with_enums.schema) or "model"
+        fail(exchange, "response_enum",
+             f"Value outside the {shape} enum at {_dotted(first.absolute_path)}",
+             f"{first.instance!r} is not one of {first.validator_value}.", rule, source)
+
+
+@check("content_type")
+def content_type(exchange: Exchange) -> None:
+    """Responses declare the awsJson1_1 content type."""
+    declared = exchange.response.headers.get("content-type", "")
+    media = declared.split(";", 1)[0].strip().lower()
+    if media not in JSON_CONTENT_TYPES:
+        fail(exchange, "content_type", f"Content-Type {declared or '<none>'!r}",
+             f"An awsJson1_1 response must declare Content-Type {JSON_CONTENT_TYPES[0]}.",
+             "wire.content_type", "botocore model: metadata protocol json, jsonVersion 1.1")
+
+
+@check("positive_data_acceptance", applies_to="valid")
+def positive_data_acceptance(exchange: Exchange) -> None:
+    """A request valid by schema and rules is served, or refused only with a modelled error."""
+    response = exchange.response
+    if not 400 <= response.status < 500:
+        return
+    code = response.error_code
+    modelled = {error["code"] for error in exchange.spec["errors"]}
+    if code in modelled or code in _THROTTLING:
+        return
+    fail(exchange, "positive_data_acceptance", f"Valid request rejected with {code or 'HTTP ' + str(response.status)}",
+         "The request satisfies the input schema and every documented rule, yet the target rejected it "
+         f"with an error the operation does not model (modelled: {sorted(modelled) or 'none'}).",
+         f"model.{exchange.operation}.input", f"botocore model: operation {exchange.operation}; "
+         + API_DOCS.format(operation=exchange.operation))
+
+
+_THROTTLING = {"ThrottlingException", "Throttling", "TooManyRequestsException", "RequestLimitExceeded"}
+
+
+def violation_rule(violation) -> tuple[str, str]:
+    """The rule id and source an invalid request breaks."""
+    rule_id = getattr(violation, "rule", None)
+    if rule_id:
+        return rule_id, rule_source(rule_id, "rules.json")
+    kind = getattr(violation, "kind", "invalid")
+    return f"model.input.{kind}", "botocore model: input constraints; " + rule_source(_error_rule_id(kind), "")
+
+
+@functools.lru_cache(maxsize=None)
+def _error_rules() -> dict[str, dict]:
+    return {entry["kind"]: entry for entry in specs.rules().get("errors", []) if "kind" in entry}
+
+
+def _error_rule_id(kind: str) -> str | None:
+    entry = _error_rules().get(kind)
+    return entry["id"] if entry else None
+
+
+@check("negative_data_rejection", applies_to="invalid")
+def negative_data_rejection(exchange: Exchange) -> None:
+    """An invalid request is rejected (a 2xx means the target accepted it)."""
+    if exchange.response.status >= 400:
+        return
+    violation = exchange.violation
+    rule, source = violation_rule(violation)
+    fail(exchange, "negative_data_rejection",
+         f"Invalid request accepted ({violation.kind} at {violation.path or '<body>'})",
+         f"The request breaks exactly one constraint ({violation.kind}: {violation.note}) and must be "
+         f"rejected with HTTP 400, but the target answered HTTP {exchange.response.status}.",
+         rule, source)
+
+
+@check("error_shape", applies_to="invalid")
+def error_shape(exchange: Exchange) -> None:
+    """An error is an AWS JSON error: a JSON object with a ``__type`` code and a message."""
+    response = exchange.response
+    if response.status < 400 or response.status >= 500:
+        return
+    body = response.json
+    problems = []
+    if not isinstance(body, dict):
+        problems.append("the body is not a JSON object")
+    else:
+        if not isinstance(body.get("__type"), str) or not body.get("__type"):
+            problems.append("it has no `__type` string")
+        if not isinstance(body.get("message", body.get("Message")), str):
+            problems.append("it has no `message` string")
+    if problems:
+        fail(exchange, "error_shape", "Malformed AWS JSON error",
+             "An awsJson1_1 error body must be a JSON object with `__type` and `message`; "
+             + " and ".join(problems) + ".",
+             "errors.shape", "https://docs.aws.amazon.com/workspaces/latest/api/CommonErrors.html")
+
+
+@check("error_code", applies_to="invalid")
+def error_code(exchange: Exchange) -> None:
+    """An invalid request earns the error code rules.json names for its kind of violation."""
+    response = exchange.response
+    if response.status < 400 or response.status >= 500 or response.error_code is None:
+        return
+    violation = exchange.violation
+    expected = expected_codes(exchange.operation, violation)
+    if response.error_code in expected["codes"]:
+        if response.status == expected["http_status"]:
+            return
+        fail(exchange, "error_code", f"{response.error_code} with HTTP {response.status}",
+             f"{response.error_code} is sent with HTTP {expected['http_status']}.",
+             expected["rule"], expected["source"])
+    fail(exchange, "error_code", f"Wrong error code {response.error_code} for {violation.kind}",
+         f"A {violation.kind} violation at {violation.path or '<body>'} must earn one of "
+         f"{expected['codes']}, but the target answered {response.error_code}.",
+         expected["rule"], expected["source"])
+
+
+def expected_codes(operation: str, violation) -> dict:
+    """The acceptable error codes and HTTP status for a violation, with the rule naming them."""
+    rule_id = getattr(violation, "rule", None)
+    if rule_id:
+        try:
+            entry = specs.rule(rule_id)
+        except KeyError:
+            entry = {}
+        codes = entry.get("codes") or ([entry["error_code"]] if entry.get("error_code") else None)
+        if not codes and isinstance(entry.get("refusal"), dict) and entry["refusal"].get("code"):
+            codes = [entry["refusal"]["code"]]
+        if codes:
+            return {"codes": list(codes), "http_status": entry.get("http_status", 400),
+                    "rule": rule_id, "source": entry.get("source", "rules.json")}
+    entry = _error_rules().get(violation.kind) or _error_rules().get("wrong_type", {})
+    return {
+        "codes": list(entry.get("codes", ["ValidationException"])),
+        "http_status": entry.get("http_status", 400),
+        "rule": entry.get("id", f"errors.{violation.kind}"),
+        "source": entry.get("source", "rules.json"),
+    }

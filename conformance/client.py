@@ -1,0 +1,231 @@
+"""Talking to a target: a boto3 client that keeps the raw HTTP, a raw signed sender, redaction.
+
+Both paths sign with botocore's SigV4 signer, so a request differs from what a
+user's boto3 would send only where the suite means it to (raw bodies).
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+import threading
+from typing import Any
+
+import boto3
+import botocore.auth
+import botocore.awsrequest
+import botocore.config
+import botocore.exceptions
+import botocore.httpsession
+from botocore import xform_name
+
+from .checks import Response
+
+SERVICE = "workspaces"
+TARGET_PREFIX = "WorkspacesService"
+JSON_CONTENT_TYPE = "application/x-amz-json-1.1"
+SENSITIVE_HEADERS = ("authorization", "x-amz-security-token")
+LOOPBACK_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+
+
+class TargetUnreachable(Exception):
+    """The target could not be reached or did not answer in time."""
+
+
+@dataclasses.dataclass
+class Connection:
+    """How to reach and sign for one target."""
+
+    endpoint: str
+    region: str = "us-east-1"
+    profile: str | None = None
+    loopback_credentials: bool = True
+    timeout: float = 30.0
+    start_hint: str = ""  # how to start the target again, for reproductions
+
+    def session(self) -> boto3.Session:
+        if self.loopback_credentials:
+            return boto3.Session(region_name=self.region, **LOOPBACK_CREDENTIALS)
+        return boto3.Session(region_name=self.region, profile_name=self.profile)
+
+
+class Caller:
+    """Sends requests to a target and returns what came back on the wire."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        session = connection.session()
+        config = botocore.config.Config(
+            parameter_validation=False,
+            retries={"total_max_attempts": 1},  # retries are the suite's decision, not botocore's
+            connect_timeout=min(connection.timeout, 10),
+            read_timeout=connection.timeout,
+            max_pool_connections=4,
+        )
+        self.client = session.client(
+            SERVICE, endpoint_url=connection.endpoint, region_name=connection.region, config=config
+        )
+        self._credentials = session.get_credentials()
+        self._captured = threading.local()
+        self.client.meta.events.register(f"after-call.{SERVICE}", self._capture)
+        self._http = botocore.httpsession.URLLib3Session(timeout=connection.timeout)
+        self.calls = 0
+
+    def _capture(self, http_response, **_) -> None:
+        self._captured.response = http_response
+
+    def secrets(self) -> list[str]:
+        """Credential strings that must never appear in any output."""
+        if self._credentials is None:
+            return []
+        frozen = self._credentials.get_frozen_credentials()
+        return [s for s in (frozen.secret_key, frozen.token) if s and len(s) >= 4]
+
+    def call(self, operation: str, params: dict) -> Response:
+        """Send ``params`` through boto3 and return the raw response."""
+        self._captured.response = None
+        self.calls += 1
+        method = getattr(self.client, xform_name(operation))
+        try:
+            method(**params)
+        except botocore.exceptions.ClientError:
+            pass
+        except (
+            botocore.exceptions.EndpointConnectionError,
+            botocore.exceptions.ConnectionClosedError,
+            botocore.exceptions.ReadTimeoutError,
+            botocore.exceptions.ConnectTimeoutError,
+        ) as error:
+            raise TargetUnreachable(f"{self.connection.endpoint}: {error}") from error
+        except Exception:
+            # botocore could not parse what came back; the raw response still tells.
+            if self._captured.response is None:
+                raise
+        http = self._captured.response
+        if http is None:
+            raise TargetUnreachable(f"{self.connection.endpoint}: no HTTP response to {operation}")
+        return Response(http.status_code, {k.lower(): v for k, v in http.headers.items()}, http.content)
+
+    def send_raw(
+        self,
+        operation: str | None,
+        body: bytes,
+        *,
+        content_type: str = JSON_CONTENT_TYPE,
+        target: str | None = None,
+    ) -> Response:
+        """POST ``body`` as is, signed, with ``X-Amz-Target`` for ``operation``."""
+        self.calls += 1
+        headers = {"Content-Type": content_type}
+        header_target = target if target is not None else (f"{TARGET_PREFIX}.{operation}" if operation else None)
+        if header_target:
+            headers["X-Amz-Target"] = header_target
+        request = botocore.awsrequest.AWSRequest(
+            method="POST", url=self.connection.endpoint.rstrip("/") + "/", data=body, headers=headers
+        )
+        if self._credentials is not None:
+            botocore.auth.SigV4Auth(
+                self._credentials.get_frozen_credentials(), SERVICE, self.connection.region
+            ).add_auth(request)
+        try:
+            http = self._http.send(request.prepare())
+        except (
+            botocore.exceptions.EndpointConnectionError,
+            botocore.exceptions.ConnectionClosedError,
+            botocore.exceptions.ReadTimeoutError,
+            botocore.exceptions.ConnectTimeoutError,
+        ) as error:
+            raise TargetUnreachable(f"{self.connection.endpoint}: {error}") from error
+        return Response(http.status_code, {k.lower(): v for k, v in http.headers.items()}, http.content)
+
+    def close(self) -> None:
+        self._http.close()
+        self.client.close()
+
+
+# --- reproductions --------------------------------------------------------------------------
+
+
+def _client_lines(connection: Connection) -> list[str]:
+    lines = []
+    if connection.start_hint:
+        lines.append(f"# Start the target first: {connection.start_hint}")
+    lines += ["import boto3", "from botocore.config import Config", ""]
+    args = [f'"{SERVICE}"', f"region_name={connection.region!r}", f"endpoint_url={connection.endpoint!r}"]
+    if connection.loopback_credentials:
+        args += [f"{k}={v!r}" for k, v in LOOPBACK_CREDENTIALS.items()]
+    session = f"boto3.Session(profile_name={connection.profile!r})" if connection.profile else "boto3"
+    lines.append(f"client = {session}.client(")
+    lines += [f"    {arg}," for arg in args]
+    lines.append("    config=Config(parameter_validation=False, retries={'total_max_attempts': 1}),")
+    lines.append(")")
+    return lines
+
+
+def reproduce_call(connection: Connection, operation: str, params: Any) -> str:
+    """A runnable boto3 program that sends ``params`` to ``operation`` again."""
+    lines = _client_lines(connection)
+    text = json.dumps(params, indent=4, default=str)
+    lines.append(f"print(client.{xform_name(operation)}(**{text}))")
+    return "\n".join(lines)
+
+
+def reproduce_raw(connection: Connection, operation: str | None, body: bytes, *, content_type=JSON_CONTENT_TYPE, target=None) -> str:
+    """A runnable Python program that sends the raw ``body`` again, signed."""
+    header_target = target if target is not None else (f"{TARGET_PREFIX}.{operation}" if operation else None)
+    lines = []
+    if connection.start_hint:
+        lines.append(f"# Start the target first: {connection.start_hint}")
+    lines += [
+        "import urllib.request",
+        "import botocore.session",
+        "from botocore.auth import SigV4Auth",
+        "from botocore.awsrequest import AWSRequest",
+        "from botocore.credentials import Credentials",
+        "",
+        f"body = {body!r}",
+        f"headers = {{'Content-Type': {content_type!r}" + (f", 'X-Amz-Target': {header_target!r}" if header_target else "") + "}",
+        f"request = AWSRequest(method='POST', url={connection.endpoint.rstrip('/') + '/'!r}, data=body, headers=headers)",
+    ]
+    if connection.loopback_credentials:
+        lines.append("credentials = Credentials('testing', 'testing')")
+    else:
+        profile = f"profile={connection.profile!r}" if connection.profile else ""
+        lines.append(f"credentials = botocore.session.Session({profile}).get_credentials()")
+    lines += [
+        f"SigV4Auth(credentials, 'workspaces', {connection.region!r}).add_auth(request)",
+        "prepared = request.prepare()",
+        "http = urllib.request.Request(prepared.url, data=body, headers=dict(prepared.headers), method='POST')",
+        "try:",
+        "    with urllib.request.urlopen(http) as answer:",
+        "        print(answer.status, answer.headers.get('Content-Type'), answer.read())",
+        "except urllib.error.HTTPError as answer:",
+        "    print(answer.code, answer.headers.get('Content-Type'), answer.read())",
+    ]
+    return "\n".join(lines)
+
+
+# --- redaction ------------------------------------------------------------------------------
+
+_AUTH_PATTERN = re.compile(r"(Credential=)[^,\s]+|(Signature=)[0-9a-f]+", re.I)
+
+
+def redact_text(text: str, secrets: list[str]) -> str:
+    """``text`` with every secret and every SigV4 credential or signature blanked."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    return _AUTH_PATTERN.sub(lambda m: (m.group(1) or m.group(2)) + "***", text)
+
+
+def redact(value: Any, secrets: list[str]) -> Any:
+    """A copy of a JSON-like ``value`` with secrets and sensitive headers removed."""
+    if isinstance(value, dict):
+        return {
+            k: ("***" if str(k).lower() in SENSITIVE_HEADERS else redact(v, secrets)) for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [redact(v, secrets) for v in value]
+    if isinstance(value, str):
+        return redact_text(value, secrets)
+    return value

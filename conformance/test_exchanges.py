@@ -1,0 +1,76 @@
+"""Request/response checks: valid, invalid and boundary requests against every seed operation."""
+from __future__ import annotations
+
+import functools
+
+import pytest
+from hypothesis import given
+
+import strategies
+from conformance.checks import REGISTRY
+
+VALID_CHECKS = ["not_a_server_error", "response_schema", "response_enum", "positive_data_acceptance", "content_type"]
+INVALID_CHECKS = ["not_a_server_error", "negative_data_rejection", "error_shape", "error_code", "content_type"]
+
+
+@pytest.mark.conformance(checks=VALID_CHECKS)
+def test_valid_requests(operation, check, target_run):
+    """Valid requests (live and unknown ids) earn schema-valid, accepted, non-5xx responses."""
+    judge = REGISTRY[check]
+    pool = target_run.pool()
+    accepted = []
+
+    @given(params=strategies.requests(operation, pool))
+    def run(params):
+        exchange = target_run.call(operation, params)
+        if 200 <= exchange.response.status < 300:
+            accepted.append(exchange)
+        judge(exchange)
+
+    run()
+    if check == "positive_data_acceptance" and not accepted:
+        raise target_run.failure(
+            check, operation, "No valid request was ever accepted",
+            "Every valid request drawn for this operation was refused; an operation that never succeeds "
+            "cannot pass by being empty.",
+            f"model.{operation}.input", f"botocore model: operation {operation}",
+        )
+
+
+@pytest.mark.conformance(checks=INVALID_CHECKS)
+def test_invalid_requests(operation, check, target_run):
+    """Requests breaking exactly one constraint are rejected with a well-formed, fitting error."""
+    judge = REGISTRY[check]
+    pool = target_run.pool()
+
+    @given(invalid=strategies.invalid_requests(operation, pool))
+    def run(invalid):
+        judge(target_run.send_invalid(invalid))
+
+    run()
+
+
+@functools.lru_cache(maxsize=None)
+def _boundary_exchanges(run, operation):
+    return [(case, run.send_case(case)) for case in strategies.boundaries(operation)]
+
+
+@pytest.mark.conformance(checks=sorted(set(VALID_CHECKS) | set(INVALID_CHECKS)))
+def test_boundaries(operation, check, target_run):
+    """Every boundary case (min-1, min, max, max+1, enum edges) is judged by the checks it concerns."""
+    judge = REGISTRY[check]
+    failures, rules = [], set()
+    for case, exchange in _boundary_exchanges(target_run, operation):
+        side = "valid" if case.valid else "invalid"
+        if judge.applies_to not in ("any", side):
+            continue
+        try:
+            judge(exchange)
+        except AssertionError as failure:
+            if getattr(failure, "rule", None) not in rules:
+                rules.add(getattr(failure, "rule", None))
+                failures.append(failure)
+    if len(failures) == 1:
+        raise failures[0]
+    if failures:
+        raise ExceptionGroup(f"{len(failures)} boundary failures for {operation}", failures)

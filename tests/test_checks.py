@@ -1,0 +1,113 @@
+"""Self-tests of the exchange checks: each passes a conformant exchange and fails a deviation."""
+from __future__ import annotations
+
+import json
+from types import SimpleNamespace
+
+import pytest
+
+from conformance.checks import CHECK_TIERS, REGISTRY, CheckFailure, Exchange, Response
+
+JSON = {"content-type": "application/x-amz-json-1.1"}
+WORKSPACE = {
+    "WorkspaceId": "ws-abcdefgh1", "DirectoryId": "d-1234567890", "UserName": "alice",
+    "State": "AVAILABLE", "BundleId": "wsb-abcdefgh1",
+}
+
+
+def exchange(operation="DescribeWorkspaces", status=200, body=None, headers=JSON, violation=None, raw=b""):
+    payload = raw if raw else json.dumps(body if body is not None else {}).encode()
+    return Exchange(operation, {}, Response(status, dict(headers), payload), violation=violation,
+                    reproduce="print('again')")
+
+
+def violation(kind="too_long", path="Limit", rule=None):
+    return SimpleNamespace(kind=kind, path=path, rule=rule, note="a note", keyword=None)
+
+
+def failure_of(name, ex) -> CheckFailure:
+    with pytest.raises(CheckFailure) as info:
+        REGISTRY[name](ex)
+    return info.value
+
+
+def test_every_exchange_check_is_registered_with_its_tier():
+    assert set(REGISTRY) == {
+        "not_a_server_error", "response_schema", "response_enum", "content_type",
+        "positive_data_acceptance", "negative_data_rejection", "error_shape", "error_code",
+    }
+    for name, check in REGISTRY.items():
+        assert check.tier == CHECK_TIERS[name]
+
+
+def test_conformant_exchanges_pass_every_check():
+    ok = exchange(body={"Workspaces": [WORKSPACE]})
+    for name in ("not_a_server_error", "response_schema", "response_enum", "content_type", "positive_data_acceptance"):
+        REGISTRY[name](ok)
+    rejected = exchange(status=400, body={"__type": "ValidationException", "message": "Limit too big"},
+                        violation=violation("above_maximum"))
+    for name in ("negative_data_rejection", "error_shape", "error_code", "not_a_server_error"):
+        REGISTRY[name](rejected)
+
+
+def test_server_error_fails_and_ends_with_a_reproduction():
+    failure = failure_of("not_a_server_error", exchange(status=500, raw=b"<html>oops</html>"))
+    assert failure.check == "not_a_server_error" and failure.tier == "core"
+    assert "Reproduce with:" in str(failure) and str(failure).rstrip().endswith("print('again')")
+
+
+def test_response_schema_fails_on_wrong_type_and_bad_pattern_but_not_on_enum():
+    failure = failure_of("response_schema", exchange(body={"Workspaces": WORKSPACE}))
+    assert "Workspaces" in failure.title
+    bad_id = dict(WORKSPACE, WorkspaceId="workspace-1")
+    assert "Workspaces[0].WorkspaceId" in failure_of("response_schema", exchange(body={"Workspaces": [bad_id]})).title
+    lower = exchange(body={"Workspaces": [dict(WORKSPACE, State="available")]})
+    REGISTRY["response_schema"](lower)  # enums are response_enum's job
+    enum_failure = failure_of("response_enum", lower)
+    assert "WorkspaceState" in enum_failure.title and "'available'" in enum_failure.message
+
+
+def test_response_schema_fails_on_non_json_success():
+    failure = failure_of("response_schema", exchange(raw=b"<html></html>"))
+    assert "not JSON" in failure.title
+
+
+def test_content_type():
+    failure = failure_of("content_type", exchange(headers={"content-type": "text/html"}))
+    assert failure.tier == "strict"
+    REGISTRY["content_type"](exchange(headers={"content-type": "application/json; charset=utf-8"}))
+
+
+def test_positive_acceptance_allows_modelled_errors_only():
+    REGISTRY["positive_data_acceptance"](
+        exchange("DescribeTags", 400, {"__type": "ResourceNotFoundException", "message": "no"}))
+    failure = failure_of("positive_data_acceptance",
+                         exchange("DescribeTags", 400, {"__type": "ValidationException", "message": "no"}))
+    assert "ValidationException" in failure.title
+
+
+def test_negative_rejection_names_the_violation():
+    failure = failure_of("negative_data_rejection", exchange(violation=violation("above_maximum", "Limit")))
+    assert "above_maximum at Limit" in failure.title
+    REGISTRY["negative_data_rejection"](exchange(status=400, violation=violation()))
+
+
+def test_error_shape_requires_type_and_message():
+    bad = exchange(status=400, body={"message": "no type"}, violation=violation())
+    assert "__type" in failure_of("error_shape", bad).message
+    html = exchange(status=400, raw=b"<html/>", violation=violation())
+    assert "not a JSON object" in failure_of("error_shape", html).message
+    namespaced = exchange(status=400, body={"__type": "com.amazonaws#ValidationException", "Message": "m"},
+                          violation=violation())
+    REGISTRY["error_shape"](namespaced)
+    REGISTRY["error_code"](namespaced)
+
+
+def test_error_code_uses_the_rules():
+    wrong = exchange(status=400, body={"__type": "ResourceNotFoundException", "message": "m"},
+                     violation=violation("pattern_mismatch"))
+    failure = failure_of("error_code", wrong)
+    assert "pattern_mismatch" in failure.title and failure.rule and failure.source
+    wrong_status = exchange(status=403, body={"__type": "ValidationException", "message": "m"},
+                            violation=violation("pattern_mismatch"))
+    assert "HTTP 403" in failure_of("error_code", wrong_status).title

@@ -1,0 +1,86 @@
+"""Self-tests of the report: collection, scores, schema, Markdown and diff."""
+from __future__ import annotations
+
+import json
+
+import jsonschema
+import pytest
+
+from conformance import report as reports
+from conformance.checks import CheckFailure
+
+
+def collector():
+    c = reports.Collector(tool_version="0.1.0", contract={"service": "workspaces", "api_version": "2015-04-08",
+                                                          "botocore": "1.0"},
+                          target={"endpoint": "http://127.0.0.1:1", "kind": "emulator"}, seed=7,
+                          operations=["DescribeWorkspaces", "CreateTags"])
+    return c
+
+
+def failure(op="DescribeWorkspaces", check="response_enum", rule="model.x"):
+    return CheckFailure(check=check, operation=op, title="t", message="m", rule=rule, source="s",
+                        reproduce="print()").to_report()
+
+
+def test_scores_count_cells_in_their_tiers_and_skip_unimplemented():
+    c = collector()
+    c.record("DescribeWorkspaces", "response_schema", "pass")
+    c.record("DescribeWorkspaces", "response_enum", "fail", [failure()])
+    c.record("DescribeWorkspaces", "response_enum", "pass")  # fail beats pass
+    c.record("DescribeWorkspaces", "negative_data_rejection", "pass")
+    c.set_implemented("CreateTags", False)
+    c.record("CreateTags", "response_schema", "fail", [failure("CreateTags", "response_schema")])
+    data = c.to_dict()
+    reports.validate(data)
+    assert data["summary"]["scores"] == {"core": 0.5, "complete": 1.0, "strict": None}
+    assert data["summary"]["coverage"] == {"seed_operations": 2, "implemented": 1, "not_implemented": ["CreateTags"]}
+    assert data["operations"]["CreateTags"]["checks"]["response_schema"] == "not_implemented"
+    assert data["summary"]["checks"] == {"passed": 2, "failed": 1, "skipped": 1}
+
+
+def test_one_failure_per_operation_check_rule():
+    c = collector()
+    c.record("DescribeWorkspaces", "response_enum", "fail", [failure(), failure()])
+    c.record("DescribeWorkspaces", "response_enum", "fail", [failure(rule="model.y")])
+    assert len(c.to_dict()["failures"]) == 2
+
+
+def test_schema_rejects_a_broken_report():
+    data = collector().to_dict()
+    data["summary"]["scores"]["core"] = 1.5
+    with pytest.raises(jsonschema.ValidationError):
+        reports.validate(data)
+    data = collector().to_dict()
+    data["operations"]["DescribeWorkspaces"]["checks"]["made_up_check"] = "pass"
+    with pytest.raises(jsonschema.ValidationError):
+        reports.validate(data)
+
+
+def test_markdown_has_matrix_and_reproductions():
+    c = collector()
+    c.record("DescribeWorkspaces", "response_enum", "fail", [failure()])
+    text = reports.markdown(c.to_dict())
+    assert "| DescribeWorkspaces | ✗ |" in text
+    assert "Reproduce with:" in text and "print()" in text
+
+
+def test_diff_reports_regressions_fixes_and_coverage(tmp_path, capsys):
+    old, new = collector(), collector()
+    old.record("DescribeWorkspaces", "response_enum", "fail", [failure()])
+    new.record("DescribeWorkspaces", "response_schema", "fail", [failure(check="response_schema")])
+    new.set_implemented("CreateTags", False)
+    (tmp_path / "old.json").write_text(json.dumps(old.to_dict()))
+    (tmp_path / "new.json").write_text(json.dumps(new.to_dict()))
+    assert reports.main(["diff", str(tmp_path / "old.json"), str(tmp_path / "new.json")]) == 1
+    out = capsys.readouterr().out
+    assert "Regressed (1):\n  DescribeWorkspaces response_schema model.x" in out
+    assert "Fixed (1):\n  DescribeWorkspaces response_enum model.x" in out
+    assert "Coverage lost: CreateTags" in out
+    assert reports.main(["diff", str(tmp_path / "new.json"), str(tmp_path / "new.json")]) == 0
+
+
+def test_diff_rejects_a_file_that_is_not_a_report(tmp_path):
+    (tmp_path / "x.json").write_text("{}")
+    with pytest.raises(SystemExit, match="not a conformance report"):
+        reports.main(["diff", str(tmp_path / "x.json"), str(tmp_path / "x.json")])
