@@ -1,0 +1,450 @@
+"""The 14 seed operations over the store: filters, pagination, tags and the lifecycle."""
+from __future__ import annotations
+
+import os
+import threading
+import time
+
+from .contract import contract
+from .errors import ApiError
+from .faults import validate_fault_names
+from .lifecycle import GONE, Lifecycle
+from .paging import Paginator
+from .store import Store, WorkspaceRecord, load_seed
+
+__all__ = ["Backend"]
+
+_TAG_CHARACTERS = frozenset("+-=._:/@")
+_STUCK_FAULTS = {"stuck_pending": "PENDING", "stuck_rebooting": "REBOOTING"}
+# Which transitional state each action enters.
+_ACTION_STATE = {
+    "StartWorkspaces": "STARTING",
+    "StopWorkspaces": "STOPPING",
+    "RebootWorkspaces": "REBOOTING",
+    "RebuildWorkspaces": "REBUILDING",
+    "TerminateWorkspaces": "TERMINATING",
+}
+_ACTION_KEY = {
+    "StartWorkspaces": "StartWorkspaceRequests",
+    "StopWorkspaces": "StopWorkspaceRequests",
+    "RebootWorkspaces": "RebootWorkspaceRequests",
+    "RebuildWorkspaces": "RebuildWorkspaceRequests",
+    "TerminateWorkspaces": "TerminateWorkspaceRequests",
+}
+_IGNORE_STATE_FAULTS = {"StopWorkspaces": "stop_ignores_state", "RebootWorkspaces": "reboot_ignores_state"}
+_OS_BY_NAME = (("Windows 10", "WINDOWS_10"), ("Windows 11", "WINDOWS_11"),
+               ("Amazon Linux 2", "AMAZON_LINUX_2"), ("Ubuntu 22.04", "UBUNTU_22_04"))
+
+
+def _tag_text_ok(text: str) -> bool:
+    return all(c.isalnum() or c.isspace() or c in _TAG_CHARACTERS for c in text)
+
+
+class Backend:
+    """One emulated account: handles a validated request of a seed operation, thread-safely."""
+
+    def __init__(self, seed=None, *, transition_seconds: float = 0.5, polls_per_state: int | None = None,
+                 faults=(), rng_seed: int = 20150408):
+        self.seed_data = load_seed(seed)
+        self.rng_seed = rng_seed
+        self.lock = threading.RLock()
+        self.contract = contract()
+        self.paginator = Paginator(os.urandom(16))
+        self.faults = validate_fault_names(faults)
+        self.lifecycle = Lifecycle(self.contract.settle, transition_seconds=transition_seconds,
+                                   polls_per_state=polls_per_state, stuck=self._stuck())
+        self.store = Store(self.seed_data, rng_seed)
+        self.handlers = {
+            "CreateTags": self.create_tags,
+            "CreateWorkspaces": self.create_workspaces,
+            "DeleteTags": self.delete_tags,
+            "DescribeTags": self.describe_tags,
+            "DescribeWorkspaceBundles": self.describe_workspace_bundles,
+            "DescribeWorkspaceDirectories": self.describe_workspace_directories,
+            "DescribeWorkspaces": self.describe_workspaces,
+            "DescribeWorkspacesConnectionStatus": self.describe_connection_status,
+            "ModifyWorkspaceProperties": self.modify_workspace_properties,
+            "RebootWorkspaces": self.act,
+            "RebuildWorkspaces": self.act,
+            "StartWorkspaces": self.act,
+            "StopWorkspaces": self.act,
+            "TerminateWorkspaces": self.act,
+        }
+
+    def _stuck(self) -> frozenset:
+        return frozenset(state for fault, state in _STUCK_FAULTS.items() if fault in self.faults)
+
+    def set_faults(self, names) -> None:
+        """Switch to exactly the faults ``names`` (ValueError for an unknown one)."""
+        chosen = validate_fault_names(names)
+        with self.lock:
+            self.faults = chosen
+            self.lifecycle.stuck = self._stuck()
+
+    def reset(self) -> None:
+        """Forget every WorkSpace and tag: back to the seeded start state."""
+        with self.lock:
+            self.store = Store(self.seed_data, self.rng_seed)
+
+    def handle(self, operation: str, params: dict) -> dict:
+        """Run ``operation`` on validated ``params``; raises ApiError for AWS errors."""
+        handler = self.handlers[operation]
+        with self.lock:
+            if handler is self.act:
+                return self.act(params, operation)
+            return handler(params)
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _live(self, workspace_id) -> WorkspaceRecord | None:
+        record = self.store.workspaces.get(workspace_id) if isinstance(workspace_id, str) else None
+        if record is None:
+            return None
+        self.lifecycle.advance(record)
+        if record.state == GONE:
+            del self.store.workspaces[workspace_id]
+            return None
+        return record
+
+    def _all_live(self) -> list[WorkspaceRecord]:
+        return [r for r in [self._live(w) for w in list(self.store.workspaces)] if r is not None]
+
+    def _check_filters(self, operation: str, params: dict) -> None:
+        if "exclusive_filters_accepted" in self.faults:
+            return
+        for rule in self.contract.filters:
+            if rule.get("operation") != operation:
+                continue
+            given = [m for m in rule.get("members", []) if params.get(m) is not None]
+            code = rule.get("error_code") or "InvalidParameterValuesException"
+            if rule["kind"] == "exclusive" and len(given) > 1:
+                raise ApiError(code, f"An invalid number of parameters provided with {operation}. "
+                                     f"Only one of the following are allowed to be specified: "
+                                     f"{', '.join(rule['members'])}.")
+            if rule["kind"] == "requires" and given:
+                missing = [m for m in rule.get("requires") or [] if params.get(m) is None]
+                if missing:
+                    raise ApiError(code, f"The {' and '.join(missing)} parameter is required when "
+                                         f"{' and '.join(given)} is used.")
+
+    def _limit(self, params: dict) -> int:
+        limit = params.get("Limit")
+        return self.contract.page_size if limit is None else max(1, int(limit))
+
+    def render_workspace(self, record: WorkspaceRecord) -> dict:
+        """The Workspace structure of ``record`` as DescribeWorkspaces returns it."""
+        state = record.state
+        if state == "AVAILABLE" and "state_outside_enum" in self.faults:
+            state = "RUNNING"
+        properties = dict(record.properties)
+        if "volume_size_as_string" in self.faults:
+            for key in ("RootVolumeSizeGib", "UserVolumeSizeGib"):
+                if key in properties:
+                    properties[key] = str(properties[key])
+        if "compute_type_lowercase" in self.faults and isinstance(properties.get("ComputeTypeName"), str):
+            properties["ComputeTypeName"] = properties["ComputeTypeName"].lower()
+        out = {
+            "WorkspaceId": record.workspace_id,
+            "DirectoryId": record.directory_id,
+            "UserName": record.user_name,
+            "IpAddress": record.ip_address,
+            "State": state,
+            "BundleId": record.bundle_id,
+            "SubnetId": record.subnet_id,
+            "ComputerName": record.computer_name,
+            "WorkspaceProperties": properties,
+        }
+        out.update(record.extra)
+        return out
+
+    def _tag_target(self, resource_id: str, operation: str) -> list | None:
+        """The tag list of ``resource_id``, or None when a fault lets an unknown id through."""
+        if self.store.taggable(resource_id) and self._live_or_other(resource_id):
+            return self.store.tags_of(resource_id)
+        if "tags_unknown_resource_accepted" in self.faults:
+            return None
+        message = f"The resource {resource_id} could not be found."
+        if "not_found_as_invalid_parameter" in self.faults:
+            raise ApiError.of_kind("invalid_parameter", message)
+        raise ApiError.of_kind("not_found", message)
+
+    def _live_or_other(self, resource_id: str) -> bool:
+        if resource_id.startswith("ws-"):
+            return self._live(resource_id) is not None
+        return True
+
+    # -- tags ------------------------------------------------------------------------------
+
+    def create_tags(self, params: dict) -> dict:
+        tags = self._tag_target(params["ResourceId"], "CreateTags")
+        new = params["Tags"]
+        self._check_tags(new)
+        if tags is None:
+            return {}
+        merged = list(tags)
+        for tag in new:
+            key, value = tag["Key"], tag.get("Value")
+            position = next((i for i, (k, _) in enumerate(merged) if k == key), None)
+            if position is None or "tags_append_duplicate_key" in self.faults:
+                merged.append([key, value])
+            else:
+                merged[position] = [key, value]
+        if len(merged) > self.contract.max_tags and "tags_no_limit" not in self.faults:
+            raise ApiError.of_kind("limit_exceeded", f"A resource can have at most {self.contract.max_tags} tags; "
+                                                     f"this request would leave {len(merged)}.")
+        tags[:] = merged
+        return {}
+
+    def _check_tags(self, new: list) -> None:
+        for tag in new:
+            key, value = tag["Key"], tag.get("Value") or ""
+            if key.lower().startswith("aws:") and "tags_reserved_prefix_accepted" not in self.faults:
+                raise ApiError.of_kind("invalid_parameter", f"The tag key {key!r} uses the reserved prefix 'aws:'.")
+            if not _tag_text_ok(key) or not _tag_text_ok(value):
+                raise ApiError.of_kind(
+                    "invalid_parameter",
+                    f"The tag {key!r} may contain only letters, digits, spaces and + - = . _ : / @")
+
+    def delete_tags(self, params: dict) -> dict:
+        tags = self._tag_target(params["ResourceId"], "DeleteTags")
+        if tags is None or "tags_delete_ignored" in self.faults:
+            return {}
+        gone = set(params["TagKeys"])
+        tags[:] = [pair for pair in tags if pair[0] not in gone]
+        return {}
+
+    def describe_tags(self, params: dict) -> dict:
+        tags = self._tag_target(params["ResourceId"], "DescribeTags") or []
+        if "tag_list_as_map" in self.faults:
+            return {"TagList": {k: v for k, v in tags}}
+        return {"TagList": [{"Key": k, "Value": v} if v is not None else {"Key": k} for k, v in tags]}
+
+    # -- creation --------------------------------------------------------------------------
+
+    def create_workspaces(self, params: dict) -> dict:
+        failed, pending = [], []
+        for request in params["Workspaces"]:
+            self._check_tags(request.get("Tags") or [])
+        for request in params["Workspaces"]:
+            code, message = self._creation_refusal(request)
+            if code:
+                failed.append({"WorkspaceRequest": request, "ErrorCode": code, "ErrorMessage": message})
+                continue
+            record = self._new_workspace(request)
+            pending.append({k: v for k, v in self.render_workspace(record).items()
+                            if k not in ("IpAddress", "ComputerName", "SubnetId")})
+        return {"FailedRequests": failed, "PendingRequests": pending}
+
+    def _creation_refusal(self, request: dict) -> tuple[str | None, str | None]:
+        directory_id, bundle_id, user = request["DirectoryId"], request["BundleId"], request["UserName"]
+        if directory_id not in self.store.directories:
+            return "ResourceNotFound.Directory", "The specified directory could not be found in the specified region."
+        if bundle_id not in self.store.bundles:
+            return "ResourceNotFound.Bundle", f"The specified bundle {bundle_id} could not be found."
+        for other in self._all_live():
+            if other.directory_id == directory_id and other.user_name.lower() == user.lower():
+                return "ResourceExists.WorkSpace", "A WorkSpace already exists for the specified user."
+        mode = (request.get("WorkspaceProperties") or {}).get("RunningMode", "AUTO_STOP")
+        timeout = (request.get("WorkspaceProperties") or {}).get("RunningModeAutoStopTimeoutInMinutes")
+        if timeout is not None and mode == "ALWAYS_ON":
+            return ("AutoStopTimeoutIsNotApplicableForAnAlwaysOnWorkspace",
+                    "RunningModeAutoStopTimeoutInMinutes is not applicable for WorkSpace with running mode set to ALWAYS_ON.")
+        return None, None
+
+    def _new_workspace(self, request: dict) -> WorkspaceRecord:
+        store = self.store
+        directory = store.directories[request["DirectoryId"]]
+        bundle = store.bundles[request["BundleId"]]
+        subnets = directory.get("SubnetIds") or ["subnet-00000000"]
+        subnet = subnets[len(store.workspaces) % len(subnets)]
+        properties = self._default_properties(bundle)
+        properties.update(request.get("WorkspaceProperties") or {})
+        if properties.get("RunningMode") != "AUTO_STOP":
+            properties.pop("RunningModeAutoStopTimeoutInMinutes", None)
+        elif "RunningModeAutoStopTimeoutInMinutes" not in properties:
+            properties["RunningModeAutoStopTimeoutInMinutes"] = 60
+        extra = {key: request[key] for key in ("VolumeEncryptionKey", "UserVolumeEncryptionEnabled",
+                                                "RootVolumeEncryptionEnabled", "WorkspaceName", "Ipv6Address")
+                 if key in request}
+        extra.setdefault("UserVolumeEncryptionEnabled", False)
+        extra.setdefault("RootVolumeEncryptionEnabled", False)
+        record = WorkspaceRecord(
+            workspace_id=store.new_workspace_id(), seq=store.next_seq(),
+            directory_id=request["DirectoryId"], user_name=request["UserName"], bundle_id=request["BundleId"],
+            subnet_id=subnet, ip_address=store.allocate_ip(subnet), computer_name=store.computer_name(),
+            properties=properties, extra=extra,
+            tags=[[t["Key"], t.get("Value")] for t in request.get("Tags") or []],
+        )
+        self.lifecycle.enter(record, "AVAILABLE" if "skip_pending" in self.faults else "PENDING")
+        store.workspaces[record.workspace_id] = record
+        return record
+
+    @staticmethod
+    def _default_properties(bundle: dict) -> dict:
+        properties = {"RunningMode": "AUTO_STOP", "RunningModeAutoStopTimeoutInMinutes": 60}
+        for key, storage in (("RootVolumeSizeGib", "RootStorage"), ("UserVolumeSizeGib", "UserStorage")):
+            capacity = (bundle.get(storage) or {}).get("Capacity")
+            if capacity is not None and str(capacity).isdigit():
+                properties[key] = int(capacity)
+        compute = (bundle.get("ComputeType") or {}).get("Name")
+        if compute:
+            properties["ComputeTypeName"] = compute
+        properties["Protocols"] = ["PCOIP"]
+        name = bundle.get("Name", "")
+        for fragment, os_name in _OS_BY_NAME:
+            if fragment in name:
+                properties["OperatingSystemName"] = os_name
+        return properties
+
+    # -- describes -------------------------------------------------------------------------
+
+    def describe_workspaces(self, params: dict) -> dict:
+        self._check_filters("DescribeWorkspaces", params)
+        records = self._all_live()
+        if "filters_ignored" not in self.faults:
+            ids = params.get("WorkspaceIds")
+            if ids is not None:
+                records = [r for r in records if r.workspace_id in ids]
+            for member, attribute in (("DirectoryId", "directory_id"), ("UserName", "user_name"),
+                                      ("BundleId", "bundle_id")):
+                if params.get(member) is not None:
+                    records = [r for r in records if getattr(r, attribute) == params[member]]
+            if params.get("WorkspaceName") is not None:
+                records = [r for r in records if r.extra.get("WorkspaceName") == params["WorkspaceName"]]
+        records.sort(key=lambda r: r.seq)
+        page, token = self.paginator.page("DescribeWorkspaces", params, [(r.seq, r) for r in records],
+                                          self._limit(params), self.faults)
+        out = {"Workspaces": [self.render_workspace(r) for r in page]}
+        for record in page:
+            self.lifecycle.observed(record)
+            if record.state == GONE:
+                self.store.workspaces.pop(record.workspace_id, None)
+        if token:
+            out["NextToken"] = token
+        return out
+
+    def describe_workspace_directories(self, params: dict) -> dict:
+        self._check_filters("DescribeWorkspaceDirectories", params)
+        store = self.store
+        found = [(i, store.directories[d]) for i, d in enumerate(store.directory_order)]
+        if params.get("DirectoryIds") is not None:
+            found = [(i, d) for i, d in found if d["DirectoryId"] in params["DirectoryIds"]]
+        if params.get("WorkspaceDirectoryNames") is not None:
+            found = [(i, d) for i, d in found if d.get("WorkspaceDirectoryName") in params["WorkspaceDirectoryNames"]]
+        members = {"USER_IDENTITY_TYPE": "UserIdentityType", "WORKSPACE_TYPE": "WorkspaceType"}
+        for condition in params.get("Filters") or []:
+            member = members.get(condition["Name"])
+            if member:
+                found = [(i, d) for i, d in found if d.get(member) in condition["Values"]]
+        page, token = self.paginator.page("DescribeWorkspaceDirectories", params, found,
+                                          self._limit(params), self.faults)
+        out = {"Directories": page}
+        if token:
+            out["NextToken"] = token
+        return out
+
+    def describe_workspace_bundles(self, params: dict) -> dict:
+        self._check_filters("DescribeWorkspaceBundles", params)
+        store = self.store
+        found = [(i, store.bundles[b]) for i, b in enumerate(store.bundle_order)]
+        if params.get("BundleIds") is not None:
+            found = [(i, b) for i, b in found if b["BundleId"] in params["BundleIds"]]
+        elif "bundle_owner_ignored" not in self.faults:
+            owner = params.get("Owner")
+            if owner is None or owner == store.account_id:
+                found = [(i, b) for i, b in found if b.get("Owner") != "AMAZON"]
+            else:
+                found = [(i, b) for i, b in found if b.get("Owner") == owner]
+        page, token = self.paginator.page("DescribeWorkspaceBundles", params, found,
+                                          self.contract.page_size, self.faults)
+        out = {"Bundles": [self._render_bundle(b) for b in page]}
+        if token:
+            out["NextToken"] = token
+        return out
+
+    def _render_bundle(self, bundle: dict) -> dict:
+        if not self.faults:
+            return bundle
+        bundle = dict(bundle)
+        if "bundle_storage_without_capacity" in self.faults:
+            bundle["UserStorage"], bundle["RootStorage"] = {}, {}
+        if "compute_type_lowercase" in self.faults and "ComputeType" in bundle:
+            bundle["ComputeType"] = {"Name": bundle["ComputeType"]["Name"].lower()}
+        return bundle
+
+    def describe_connection_status(self, params: dict) -> dict:
+        records = self._all_live()
+        if params.get("WorkspaceIds") is not None:
+            records = [r for r in records if r.workspace_id in params["WorkspaceIds"]]
+        records.sort(key=lambda r: r.seq)
+        page, token = self.paginator.page("DescribeWorkspacesConnectionStatus", params,
+                                          [(r.seq, r) for r in records], self.contract.page_size, self.faults)
+        now = time.time()
+        stamp = (time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now))
+                 if "timestamp_as_string" in self.faults else now)
+        statuses = []
+        for record in page:
+            connection = "DISCONNECTED" if record.state == "AVAILABLE" else "UNKNOWN"
+            if record.state == "STOPPED" and "connected_while_stopped" in self.faults:
+                connection = "CONNECTED"
+            statuses.append({"WorkspaceId": record.workspace_id, "ConnectionState": connection,
+                             "ConnectionStateCheckTimestamp": stamp})
+        out = {"WorkspacesConnectionStatus": statuses}
+        if token:
+            out["NextToken"] = token
+        return out
+
+    # -- state changes ---------------------------------------------------------------------
+
+    def modify_workspace_properties(self, params: dict) -> dict:
+        workspace_id = params["WorkspaceId"]
+        record = self._live(workspace_id)
+        if record is None:
+            raise ApiError.of_kind("not_found", f"The WorkSpace {workspace_id} could not be found.")
+        allowed, _, code = self.contract.preconditions["ModifyWorkspaceProperties"]
+        if record.state not in allowed and "modify_ignores_state" not in self.faults:
+            raise ApiError(code if code.endswith("Exception") else "InvalidResourceStateException",
+                           f"The WorkSpace {workspace_id} is in state {record.state}; "
+                           f"its properties can be modified only in {', '.join(allowed)}.")
+        changes = dict(params.get("WorkspaceProperties") or {})
+        properties = record.properties
+        properties.update(changes)
+        if properties.get("RunningMode") == "AUTO_STOP":
+            properties.setdefault("RunningModeAutoStopTimeoutInMinutes", 60)
+        elif "RunningModeAutoStopTimeoutInMinutes" not in changes:
+            properties.pop("RunningModeAutoStopTimeoutInMinutes", None)
+        if params.get("DataReplication") is not None:
+            record.extra["DataReplicationSettings"] = {"DataReplication": params["DataReplication"]}
+        return {}
+
+    def act(self, params: dict, operation: str) -> dict:
+        """Start, Stop, Reboot, Rebuild or Terminate: refusals become FailedRequests entries."""
+        allowed, modes, code = self.contract.preconditions[operation]
+        failed = []
+        for request in params[_ACTION_KEY[operation]]:
+            workspace_id = request.get("WorkspaceId")
+            record = self._live(workspace_id)
+            if record is None:
+                failed.append({"WorkspaceId": workspace_id, "ErrorCode": "ResourceNotFound.Workspace",
+                               "ErrorMessage": f"The WorkSpace {workspace_id} could not be found."}
+                              if workspace_id else
+                              {"ErrorCode": "InvalidParameterValuesException",
+                               "ErrorMessage": "The request does not name a WorkspaceId."})
+                continue
+            if operation == "TerminateWorkspaces":
+                if record.state not in ("TERMINATING", "TERMINATED") and "terminated_stays_available" not in self.faults:
+                    self.lifecycle.enter(record, "TERMINATING")
+                continue
+            ignore = _IGNORE_STATE_FAULTS.get(operation) in self.faults
+            mode = record.properties.get("RunningMode")
+            if not ignore and (record.state not in allowed or (modes and mode not in modes)):
+                why = (f"state {record.state}" if record.state not in allowed else f"running mode {mode}")
+                failed.append({"WorkspaceId": workspace_id, "ErrorCode": code,
+                               "ErrorMessage": f"The WorkSpace {workspace_id} cannot be changed by {operation} "
+                                               f"in {why}."})
+                continue
+            target = _ACTION_STATE[operation]
+            if operation == "StopWorkspaces" and "skip_stopping" in self.faults:
+                target = "STOPPED"
+            self.lifecycle.enter(record, target)
+        return {"FailedRequests": failed}

@@ -1,0 +1,240 @@
+"""The catalogue of fault switches: named deviations that real WorkSpaces mocks show.
+
+Each fault changes one behaviour of the emulator, the one its description
+names, so that the conformance suite's power to detect it can be measured.
+``check`` is the ARCHITECTURE.md check expected to catch it.
+"""
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from typing import Iterable
+
+__all__ = ["CHECKS", "CATALOGUE", "Fault", "validate_fault_names"]
+
+CHECKS = (
+    "implemented",
+    "not_a_server_error",
+    "response_schema",
+    "response_enum",
+    "error_shape",
+    "content_type",
+    "positive_data_acceptance",
+    "negative_data_rejection",
+    "error_code",
+    "state_precondition",
+    "state_transition",
+    "async_completion",
+    "use_after_terminate",
+    "pagination",
+    "tags",
+    "filters",
+    "client_features",
+)
+
+
+@dataclass(frozen=True)
+class Fault:
+    """One named deviation: what it breaks, which check should see it, where."""
+
+    name: str
+    description: str
+    check: str
+    operations: tuple[str, ...]
+
+    def __post_init__(self):
+        if self.check not in CHECKS:
+            raise ValueError(
+                f"Expected a check name from ARCHITECTURE.md but got check={self.check!r}"
+            )
+
+
+_DESCRIBES = ("DescribeWorkspaces", "DescribeWorkspaceBundles",
+              "DescribeWorkspaceDirectories", "DescribeWorkspacesConnectionStatus")
+_TAGS = ("CreateTags", "DeleteTags", "DescribeTags")
+_ANY = ("*",)
+
+_FAULTS = [
+    # implemented
+    Fault("unimplemented_connection_status",
+          "DescribeWorkspacesConnectionStatus answers HTTP 500 with an HTML 'not yet implemented' page, as moto does for operations it lacks.",
+          "implemented", ("DescribeWorkspacesConnectionStatus",)),
+    # not_a_server_error
+    Fault("server_error_on_malformed_json",
+          "A body that is not JSON gets HTTP 500 InternalFailure instead of 400 SerializationException.",
+          "not_a_server_error", _ANY),
+    Fault("server_error_on_wrong_type",
+          "A member of the wrong JSON type gets HTTP 500 InternalFailure instead of a 400 error.",
+          "not_a_server_error", _ANY),
+    # response_schema
+    Fault("bundle_storage_without_capacity",
+          "Bundles' UserStorage and RootStorage omit the required Capacity member.",
+          "response_schema", ("DescribeWorkspaceBundles",)),
+    Fault("volume_size_as_string",
+          "WorkspaceProperties carries RootVolumeSizeGib and UserVolumeSizeGib as strings, not integers.",
+          "response_schema", ("DescribeWorkspaces", "CreateWorkspaces")),
+    Fault("timestamp_as_string",
+          "ConnectionStateCheckTimestamp is an ISO-8601 string instead of epoch seconds.",
+          "response_schema", ("DescribeWorkspacesConnectionStatus",)),
+    Fault("tag_list_as_map",
+          "DescribeTags returns TagList as a {key: value} object instead of a list of Tag structures.",
+          "response_schema", ("DescribeTags",)),
+    # response_enum
+    Fault("state_outside_enum",
+          "A WorkSpace in AVAILABLE is reported with State 'RUNNING', a value outside WorkspaceState.",
+          "response_enum", ("DescribeWorkspaces",)),
+    Fault("compute_type_lowercase",
+          "Compute type names are reported in lower case ('standard'), outside the Compute enum.",
+          "response_enum", ("DescribeWorkspaces", "DescribeWorkspaceBundles", "CreateWorkspaces")),
+    # error_shape
+    Fault("error_without_type",
+          "Error bodies name the error in 'code' instead of '__type'.",
+          "error_shape", _ANY),
+    Fault("error_without_message",
+          "Error bodies carry '__type' but no 'message'.",
+          "error_shape", _ANY),
+    Fault("not_found_http_404",
+          "ResourceNotFoundException is sent with HTTP 404 instead of the modelled 400.",
+          "error_shape", _TAGS + ("ModifyWorkspaceProperties",)),
+    # content_type
+    Fault("content_type_html",
+          "Every response is labelled Content-Type: text/html instead of application/x-amz-json-1.1.",
+          "content_type", _ANY),
+    # positive_data_acceptance
+    Fault("rejects_wsd_directory_ids",
+          "Valid directory ids of the 'wsd-' form are rejected with ValidationException; only 'd-' ids pass.",
+          "positive_data_acceptance", ("DescribeWorkspaces", "DescribeWorkspaceDirectories", "CreateWorkspaces")),
+    Fault("rejects_limit_25",
+          "Limit=25, the documented maximum, is rejected with ValidationException (off by one).",
+          "positive_data_acceptance", ("DescribeWorkspaces", "DescribeWorkspaceDirectories")),
+    Fault("rejects_long_user_name",
+          "UserName longer than 20 characters is rejected although the model allows 63.",
+          "positive_data_acceptance", ("CreateWorkspaces", "DescribeWorkspaces")),
+    # negative_data_rejection: one fault per constraint kind
+    Fault("accepts_too_long",
+          "maxLength is not enforced: over-long strings are accepted.",
+          "negative_data_rejection", _ANY),
+    Fault("accepts_too_short",
+          "minLength is not enforced: too-short strings are accepted.",
+          "negative_data_rejection", _ANY),
+    Fault("accepts_too_many_items",
+          "maxItems is not enforced: over-long lists are accepted.",
+          "negative_data_rejection", _ANY),
+    Fault("accepts_too_few_items",
+          "minItems is not enforced: empty lists are accepted.",
+          "negative_data_rejection", _ANY),
+    Fault("accepts_pattern_mismatch",
+          "pattern is not enforced: ids and names that do not match are accepted.",
+          "negative_data_rejection", _ANY),
+    Fault("accepts_enum_violation",
+          "enum is not enforced: values outside an enum are accepted (as moto does).",
+          "negative_data_rejection", _ANY),
+    Fault("accepts_out_of_range",
+          "minimum and maximum are not enforced: numbers out of range are accepted.",
+          "negative_data_rejection", _ANY),
+    # error_code
+    Fault("validation_as_bad_request",
+          "Schema violations are reported as BadRequestException instead of the code rules.json names.",
+          "error_code", _ANY),
+    Fault("not_found_as_invalid_parameter",
+          "An unknown resource id in the tag operations gives InvalidParameterValuesException instead of ResourceNotFoundException.",
+          "error_code", _TAGS),
+    # state_precondition
+    Fault("stop_ignores_state",
+          "StopWorkspaces is accepted in any state (e.g. a STOPPED WorkSpace goes to STOPPING again).",
+          "state_precondition", ("StopWorkspaces",)),
+    Fault("reboot_ignores_state",
+          "RebootWorkspaces is accepted in any state (e.g. while STOPPED).",
+          "state_precondition", ("RebootWorkspaces",)),
+    Fault("modify_ignores_state",
+          "ModifyWorkspaceProperties succeeds in any state instead of only AVAILABLE or STOPPED.",
+          "state_precondition", ("ModifyWorkspaceProperties",)),
+    # state_transition
+    Fault("skip_pending",
+          "New WorkSpaces are AVAILABLE at once; PENDING is never seen (as moto does).",
+          "state_transition", ("CreateWorkspaces", "DescribeWorkspaces")),
+    Fault("skip_stopping",
+          "StopWorkspaces goes straight to STOPPED; STOPPING is never seen.",
+          "state_transition", ("StopWorkspaces", "DescribeWorkspaces")),
+    Fault("connected_while_stopped",
+          "DescribeWorkspacesConnectionStatus reports CONNECTED for a STOPPED WorkSpace instead of UNKNOWN.",
+          "state_transition", ("DescribeWorkspacesConnectionStatus",)),
+    # async_completion
+    Fault("stuck_rebooting",
+          "A rebooted WorkSpace stays REBOOTING forever.",
+          "async_completion", ("RebootWorkspaces", "DescribeWorkspaces")),
+    Fault("stuck_pending",
+          "A new WorkSpace stays PENDING forever.",
+          "async_completion", ("CreateWorkspaces", "DescribeWorkspaces")),
+    # use_after_terminate
+    Fault("terminated_stays_available",
+          "TerminateWorkspaces reports success but the WorkSpace stays AVAILABLE.",
+          "use_after_terminate", ("TerminateWorkspaces", "DescribeWorkspaces")),
+    # pagination
+    Fault("page_duplicates_item",
+          "Each page after the first repeats the last item of the page before.",
+          "pagination", _DESCRIBES),
+    Fault("page_drops_item",
+          "The first item after each page boundary is skipped.",
+          "pagination", _DESCRIBES),
+    Fault("limit_ignored",
+          "Limit is ignored: every matching item comes back in one page.",
+          "pagination", ("DescribeWorkspaces", "DescribeWorkspaceDirectories")),
+    Fault("endless_next_token",
+          "The last page still carries a NextToken, which leads to an empty page with a NextToken again.",
+          "pagination", _DESCRIBES),
+    Fault("garbage_token_accepted",
+          "A NextToken the server never issued is accepted and read as 'start from the beginning'.",
+          "pagination", _DESCRIBES),
+    Fault("token_not_bound_to_filters",
+          "A NextToken is accepted with filters other than those that produced it.",
+          "pagination", _DESCRIBES),
+    # tags
+    Fault("tags_append_duplicate_key",
+          "CreateTags with an existing key appends a second tag with that key instead of overwriting it.",
+          "tags", ("CreateTags", "DescribeTags")),
+    Fault("tags_no_limit",
+          "More than 50 tags per resource are accepted.",
+          "tags", ("CreateTags",)),
+    Fault("tags_delete_ignored",
+          "DeleteTags answers success but removes nothing.",
+          "tags", ("DeleteTags",)),
+    Fault("tags_unknown_resource_accepted",
+          "Tag operations on an unknown resource id succeed (DescribeTags returns an empty list).",
+          "tags", _TAGS),
+    Fault("tags_reserved_prefix_accepted",
+          "Tag keys starting with the reserved 'aws:' prefix are accepted.",
+          "tags", ("CreateTags",)),
+    # filters
+    Fault("filters_ignored",
+          "DescribeWorkspaces ignores DirectoryId, UserName, BundleId and WorkspaceName and returns every WorkSpace.",
+          "filters", ("DescribeWorkspaces",)),
+    Fault("exclusive_filters_accepted",
+          "Filter combination rules (exclusive members, UserName needs DirectoryId) are not enforced.",
+          "filters", ("DescribeWorkspaces", "DescribeWorkspaceBundles", "DescribeWorkspaceDirectories")),
+    Fault("bundle_owner_ignored",
+          "DescribeWorkspaceBundles ignores Owner and returns AMAZON and account bundles together.",
+          "filters", ("DescribeWorkspaceBundles",)),
+    # client_features
+    Fault("token_ignored_with_limit",
+          "NextToken is ignored when Limit is also given, as a paginator with PageSize sends: page one comes back again and the paginator never ends; plain calls without Limit page correctly.",
+          "client_features", ("DescribeWorkspaces",)),
+]
+
+CATALOGUE: dict[str, Fault] = {fault.name: fault for fault in _FAULTS}
+
+
+def validate_fault_names(names: Iterable[str]) -> frozenset[str]:
+    """Return ``names`` as a frozenset, or raise ValueError naming the closest known fault."""
+    if isinstance(names, str):
+        names = (names,)
+    chosen = frozenset(names)
+    for name in sorted(chosen):
+        if name not in CATALOGUE:
+            close = difflib.get_close_matches(name, list(CATALOGUE), n=1, cutoff=0.3)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            raise ValueError(
+                f"Expected a fault name from emulator.faults.CATALOGUE but got fault={name!r}.{hint}"
+                " List them with: python -m emulator --list-faults"
+            )
+    return chosen
