@@ -456,7 +456,9 @@ def expected_codes(operation: str, violation) -> dict:
             entry = specs.rule(rule_id)
         except KeyError:
             entry = {}
-        codes = entry.get("codes") or ([entry["error_code"]] if entry.get("error_code") else None)
+        codes = entry.get("codes") or entry.get("error_codes") or (
+            [entry["error_code"]] if entry.get("error_code") else None
+        )
         if not codes and isinstance(entry.get("refusal"), dict) and entry["refusal"].get("code"):
             codes = [entry["refusal"]["code"]]
         if codes:
