@@ -14,7 +14,7 @@ from .store import Store, WorkspaceRecord, load_seed
 
 __all__ = ["Backend"]
 
-_TAG_CHARACTERS = frozenset("+-=._:/@")
+_UNDEFINED_USER = "[UNDEFINED]"
 _STUCK_FAULTS = {"stuck_pending": "PENDING", "stuck_rebooting": "REBOOTING"}
 # Which transitional state each action enters.
 _ACTION_STATE = {
@@ -34,10 +34,6 @@ _ACTION_KEY = {
 _IGNORE_STATE_FAULTS = {"StopWorkspaces": "stop_ignores_state", "RebootWorkspaces": "reboot_ignores_state"}
 _OS_BY_NAME = (("Windows 10", "WINDOWS_10"), ("Windows 11", "WINDOWS_11"),
                ("Amazon Linux 2", "AMAZON_LINUX_2"), ("Ubuntu 22.04", "UBUNTU_22_04"))
-
-
-def _tag_text_ok(text: str) -> bool:
-    return all(c.isalnum() or c.isspace() or c in _TAG_CHARACTERS for c in text)
 
 
 class Backend:
@@ -90,7 +86,7 @@ class Backend:
         """Run ``operation`` on validated ``params``; raises ApiError for AWS errors."""
         handler = self.handlers[operation]
         with self.lock:
-            if handler is self.act:
+            if operation in _ACTION_KEY:
                 return self.act(params, operation)
             return handler(params)
 
@@ -122,7 +118,9 @@ class Backend:
                                      f"Only one of the following are allowed to be specified: "
                                      f"{', '.join(rule['members'])}.")
             if rule["kind"] == "requires" and given:
-                missing = [m for m in rule.get("requires") or [] if params.get(m) is None]
+                required = rule.get("requires") or []
+                required = [required] if isinstance(required, str) else required
+                missing = [m for m in required if params.get(m) is None]
                 if missing:
                     raise ApiError(code, f"The {' and '.join(missing)} parameter is required when "
                                          f"{' and '.join(given)} is used.")
@@ -163,6 +161,10 @@ class Backend:
             return self.store.tags_of(resource_id)
         if "tags_unknown_resource_accepted" in self.faults:
             return None
+        if not resource_id.startswith(self.contract.taggable_prefixes):
+            raise ApiError.of_kind("invalid_parameter",
+                                   f"The resource id {resource_id!r} does not name a taggable resource "
+                                   f"(ids start with {', '.join(self.contract.taggable_prefixes)}).")
         message = f"The resource {resource_id} could not be found."
         if "not_found_as_invalid_parameter" in self.faults:
             raise ApiError.of_kind("invalid_parameter", message)
@@ -195,21 +197,32 @@ class Backend:
         tags[:] = merged
         return {}
 
+    def _reserved(self, text: str) -> bool:
+        prefix = self.contract.reserved_prefix
+        return text.lower().startswith(prefix) and "tags_reserved_prefix_accepted" not in self.faults
+
     def _check_tags(self, new: list) -> None:
         for tag in new:
             key, value = tag["Key"], tag.get("Value") or ""
-            if key.lower().startswith("aws:") and "tags_reserved_prefix_accepted" not in self.faults:
-                raise ApiError.of_kind("invalid_parameter", f"The tag key {key!r} uses the reserved prefix 'aws:'.")
-            if not _tag_text_ok(key) or not _tag_text_ok(value):
-                raise ApiError.of_kind(
-                    "invalid_parameter",
-                    f"The tag {key!r} may contain only letters, digits, spaces and + - = . _ : / @")
+            if self._reserved(key) or self._reserved(value):
+                raise ApiError.of_kind("invalid_parameter",
+                                       f"The tag {key!r} uses the reserved prefix {self.contract.reserved_prefix!r}.")
+            for text in (key, value):
+                if not self.contract.tag_characters.fullmatch(text) or text != text.strip(" "):
+                    raise ApiError.of_kind(
+                        "invalid_parameter",
+                        f"The tag {key!r} may contain only letters, digits, spaces and + - = . _ : / @, "
+                        "without leading or trailing spaces.")
 
     def delete_tags(self, params: dict) -> dict:
         tags = self._tag_target(params["ResourceId"], "DeleteTags")
         if tags is None or "tags_delete_ignored" in self.faults:
             return {}
         gone = set(params["TagKeys"])
+        reserved = [key for key in gone if self._reserved(key)]
+        if reserved:
+            raise ApiError.of_kind("invalid_parameter",
+                                   f"The tag key {reserved[0]!r} uses the reserved prefix {self.contract.reserved_prefix!r}.")
         tags[:] = [pair for pair in tags if pair[0] not in gone]
         return {}
 
@@ -241,15 +254,37 @@ class Backend:
             return "ResourceNotFound.Directory", "The specified directory could not be found in the specified region."
         if bundle_id not in self.store.bundles:
             return "ResourceNotFound.Bundle", f"The specified bundle {bundle_id} could not be found."
-        for other in self._all_live():
-            if other.directory_id == directory_id and other.user_name.lower() == user.lower():
-                return "ResourceExists.WorkSpace", "A WorkSpace already exists for the specified user."
-        mode = (request.get("WorkspaceProperties") or {}).get("RunningMode", "AUTO_STOP")
-        timeout = (request.get("WorkspaceProperties") or {}).get("RunningModeAutoStopTimeoutInMinutes")
-        if timeout is not None and mode == "ALWAYS_ON":
-            return ("AutoStopTimeoutIsNotApplicableForAnAlwaysOnWorkspace",
-                    "RunningModeAutoStopTimeoutInMinutes is not applicable for WorkSpace with running mode set to ALWAYS_ON.")
+        if user == _UNDEFINED_USER and not request.get("WorkspaceName"):
+            return "InvalidParameterValuesException", "WorkspaceName is required when UserName is [UNDEFINED]."
+        if user != _UNDEFINED_USER and request.get("WorkspaceName"):
+            return ("InvalidParameterValuesException",
+                    "WorkspaceName applies only to user-decoupled WorkSpaces (UserName [UNDEFINED]).")
+        if user != _UNDEFINED_USER:
+            for other in self._all_live():
+                if other.directory_id == directory_id and other.user_name.lower() == user.lower():
+                    return "ResourceExists.WorkSpace", "A WorkSpace already exists for the specified user."
+        properties = self._default_properties(self.store.bundles[bundle_id])
+        properties.update(request.get("WorkspaceProperties") or {})
+        problem = self._properties_problem(properties)
+        if problem:
+            return "InvalidParameterValuesException", problem
         return None, None
+
+    def _properties_problem(self, properties: dict) -> str | None:
+        """Why a complete set of WorkspaceProperties is refused, or None."""
+        contract = self.contract
+        mode = properties.get("RunningMode")
+        if mode == "MANUAL" and contract.manual_refused:
+            return "RunningMode MANUAL is available only to WorkSpaces Core accounts."
+        timeout = properties.get("RunningModeAutoStopTimeoutInMinutes")
+        if mode == "AUTO_STOP" and timeout is not None and (
+                not isinstance(timeout, int) or timeout <= 0 or timeout % contract.timeout_step):
+            return (f"RunningModeAutoStopTimeoutInMinutes must be a positive multiple of {contract.timeout_step}; "
+                    f"got {timeout!r}.")
+        root, user = properties.get("RootVolumeSizeGib"), properties.get("UserVolumeSizeGib")
+        if isinstance(root, int) and isinstance(user, int) and not contract.volumes_valid(root, user):
+            return f"The volume sizes root={root} GB, user={user} GB are not a supported combination."
+        return None
 
     def _new_workspace(self, request: dict) -> WorkspaceRecord:
         store = self.store
@@ -259,10 +294,7 @@ class Backend:
         subnet = subnets[len(store.workspaces) % len(subnets)]
         properties = self._default_properties(bundle)
         properties.update(request.get("WorkspaceProperties") or {})
-        if properties.get("RunningMode") != "AUTO_STOP":
-            properties.pop("RunningModeAutoStopTimeoutInMinutes", None)
-        elif "RunningModeAutoStopTimeoutInMinutes" not in properties:
-            properties["RunningModeAutoStopTimeoutInMinutes"] = 60
+        self._normalise_mode(properties)
         extra = {key: request[key] for key in ("VolumeEncryptionKey", "UserVolumeEncryptionEnabled",
                                                 "RootVolumeEncryptionEnabled", "WorkspaceName", "Ipv6Address")
                  if key in request}
@@ -276,12 +308,19 @@ class Backend:
             tags=[[t["Key"], t.get("Value")] for t in request.get("Tags") or []],
         )
         self.lifecycle.enter(record, "AVAILABLE" if "skip_pending" in self.faults else "PENDING")
+        record.marks["launched"] = record.entered
         store.workspaces[record.workspace_id] = record
         return record
 
-    @staticmethod
-    def _default_properties(bundle: dict) -> dict:
-        properties = {"RunningMode": "AUTO_STOP", "RunningModeAutoStopTimeoutInMinutes": 60}
+    def _normalise_mode(self, properties: dict) -> None:
+        # The timeout belongs to AUTO_STOP only; AWS fills in its default there.
+        if properties.get("RunningMode") == "AUTO_STOP":
+            properties.setdefault("RunningModeAutoStopTimeoutInMinutes", self.contract.default_auto_stop)
+        else:
+            properties.pop("RunningModeAutoStopTimeoutInMinutes", None)
+
+    def _default_properties(self, bundle: dict) -> dict:
+        properties = {"RunningMode": self.contract.default_running_mode}
         for key, storage in (("RootVolumeSizeGib", "RootStorage"), ("UserVolumeSizeGib", "UserStorage")):
             capacity = (bundle.get(storage) or {}).get("Capacity")
             if capacity is not None and str(capacity).isdigit():
@@ -289,11 +328,12 @@ class Backend:
         compute = (bundle.get("ComputeType") or {}).get("Name")
         if compute:
             properties["ComputeTypeName"] = compute
-        properties["Protocols"] = ["PCOIP"]
         name = bundle.get("Name", "")
         for fragment, os_name in _OS_BY_NAME:
             if fragment in name:
                 properties["OperatingSystemName"] = os_name
+        linux = properties.get("OperatingSystemName", "").startswith(("AMAZON_LINUX", "UBUNTU", "RHEL", "ROCKY"))
+        properties["Protocols"] = ["WSP"] if linux else ["PCOIP"]
         return properties
 
     # -- describes -------------------------------------------------------------------------
@@ -407,15 +447,49 @@ class Backend:
                            f"The WorkSpace {workspace_id} is in state {record.state}; "
                            f"its properties can be modified only in {', '.join(allowed)}.")
         changes = dict(params.get("WorkspaceProperties") or {})
+        self._check_modification(record, changes)
         properties = record.properties
         properties.update(changes)
-        if properties.get("RunningMode") == "AUTO_STOP":
-            properties.setdefault("RunningModeAutoStopTimeoutInMinutes", 60)
-        elif "RunningModeAutoStopTimeoutInMinutes" not in changes:
-            properties.pop("RunningModeAutoStopTimeoutInMinutes", None)
+        self._normalise_mode(properties)
         if params.get("DataReplication") is not None:
             record.extra["DataReplicationSettings"] = {"DataReplication": params["DataReplication"]}
         return {}
+
+    def _check_modification(self, record: WorkspaceRecord, changes: dict) -> None:
+        """Raise the refusal of the documented volume, compute and rate rules, if any applies."""
+        contract, current = self.contract, record.properties
+        merged = dict(current, **changes)
+        problem = self._properties_problem(merged) if changes else None
+        if problem:
+            raise ApiError.of_kind("invalid_parameter", problem)
+        grown = [k for k in ("RootVolumeSizeGib", "UserVolumeSizeGib")
+                 if isinstance(changes.get(k), int) and isinstance(current.get(k), int) and changes[k] > current[k]]
+        shrunk = [k for k in ("RootVolumeSizeGib", "UserVolumeSizeGib")
+                  if isinstance(changes.get(k), int) and isinstance(current.get(k), int) and changes[k] < current[k]]
+        compute = changes.get("ComputeTypeName")
+        compute_changed = compute is not None and compute != current.get("ComputeTypeName")
+        if shrunk:
+            raise ApiError.of_kind("invalid_parameter", f"{shrunk[0]} cannot be made smaller.")
+        if len(grown) == 2:
+            raise ApiError.of_kind("invalid_parameter", "The root and user volumes cannot be grown in the same call.")
+        if grown and compute_changed:
+            raise ApiError.of_kind("invalid_parameter",
+                                   "A volume size and the compute type cannot be changed in the same call.")
+        now, rate, marks = self.lifecycle.clock(), contract.modify_rate, record.marks
+        if grown:
+            if now - marks.get("launched", now) < rate["after_launch_seconds"] or \
+                    now - marks.get("volume", -1e18) < rate["volume_growth_seconds"]:
+                raise ApiError.of_kind("invalid_state", "Volumes can be grown once per 6 hours and not within "
+                                                        "6 hours of launch.")
+            marks["volume"] = now
+        if compute_changed:
+            order = contract.compute_order
+            old = current.get("ComputeTypeName")
+            up = old not in order or compute not in order or order.index(compute) > order.index(old)
+            key, wait = ("compute_up", rate["compute_up_seconds"]) if up else ("compute_down", rate["compute_down_seconds"])
+            if now - marks.get(key, -1e18) < wait:
+                raise ApiError.of_kind("invalid_state", "The compute type was changed too recently.")
+            marks[key] = now
 
     def act(self, params: dict, operation: str) -> dict:
         """Start, Stop, Reboot, Rebuild or Terminate: refusals become FailedRequests entries."""
@@ -437,8 +511,10 @@ class Backend:
                 continue
             ignore = _IGNORE_STATE_FAULTS.get(operation) in self.faults
             mode = record.properties.get("RunningMode")
-            if not ignore and (record.state not in allowed or (modes and mode not in modes)):
-                why = (f"state {record.state}" if record.state not in allowed else f"running mode {mode}")
+            waited = self.lifecycle.clock() - record.entered
+            too_soon = waited < self.contract.min_seconds_in_state.get(operation, {}).get(record.state, 0)
+            if not ignore and (record.state not in allowed or too_soon or (modes and mode not in modes)):
+                why = (f"state {record.state}" if record.state not in allowed or too_soon else f"running mode {mode}")
                 failed.append({"WorkspaceId": workspace_id, "ErrorCode": code,
                                "ErrorMessage": f"The WorkSpace {workspace_id} cannot be changed by {operation} "
                                                f"in {why}."})

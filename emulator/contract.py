@@ -8,6 +8,7 @@ used, so the emulator stays a complete endpoint.
 from __future__ import annotations
 
 import functools
+import re
 
 import jsonschema
 
@@ -115,13 +116,18 @@ class Contract:
             if entry.get("kind") and codes:
                 self.errors[entry["kind"]] = (codes[0], int(entry.get("http_status") or 400))
         self.preconditions = dict(_FALLBACK_PRECONDITIONS)
+        # How long a state must have lasted before an action may leave it again (reboot when stuck).
+        self.min_seconds_in_state: dict[str, dict[str, float]] = {}
         for entry in self.rules.get("preconditions", []):
             refusal = entry.get("refusal") or {}
+            # A null code means "any non-empty code": keep the emulator's own.
             self.preconditions[entry["operation"]] = (
                 tuple(entry["allowed_states"]),
                 tuple(entry["running_modes"]) if entry.get("running_modes") else None,
                 refusal.get("code") or _FALLBACK_PRECONDITIONS.get(entry["operation"], (0, 0, "InvalidResourceState"))[2],
             )
+            if entry.get("min_seconds_in_state"):
+                self.min_seconds_in_state[entry["operation"]] = dict(entry["min_seconds_in_state"])
         self.filters = [dict(f, error_code="InvalidParameterValuesException") for f in _FALLBACK_FILTERS]
         ruled = [f for f in self.rules.get("filters", []) if f.get("kind") in ("exclusive", "requires")]
         if ruled:
@@ -129,16 +135,33 @@ class Contract:
         self.settle = dict(_FALLBACK_SETTLE)
         self.states = [s["name"] for s in self.rules.get("states", [])] or [
             *_spec_enum("DescribeWorkspaces", "WorkspaceState")]
-        self.max_tags = self._tag_number("max_tags", 50)
-        self.page_size = 25
+        tags = {entry.get("kind"): entry for entry in self.rules.get("tags", [])}
+        self.max_tags = (tags.get("max_tags") or {}).get("max", 50)
+        self.tag_characters = re.compile((tags.get("characters") or {}).get("pattern", r"[\w .:/=+\-@]*"))
+        self.reserved_prefix = (tags.get("reserved_prefix") or {}).get("prefix", "aws:")
+        self.taggable_prefixes = tuple((tags.get("taggable_resources") or {}).get(
+            "resource_prefixes", ("ws-", "d-", "wsd-", "wsi-", "wsb-", "wsipg-", "wsca-")))
+        self.page_size = next((p["page_size"] for p in self.rules.get("pagination", [])
+                               if p.get("kind") == "default_page_size"), 25)
+        defaults = {tuple(d.get("fields", ())): d for d in self.rules.get("defaults", [])}
+        self.default_running_mode = (defaults.get(("WorkspaceProperties.RunningMode",)) or {}).get("value", "ALWAYS_ON")
+        self.default_auto_stop = (defaults.get(("WorkspaceProperties.RunningModeAutoStopTimeoutInMinutes",)) or {}).get("value", 60)
+        constraints = {e["id"]: e.get("parameters") or {} for e in self.rules.get("errors", [])
+                       if e.get("kind") == "constraint"}
+        self.timeout_step = constraints.get("errors.constraint.auto_stop_timeout_step", {}).get("multiple_of", 60)
+        self.manual_refused = "errors.constraint.manual_running_mode" in constraints
+        self.volume_groups = constraints.get("errors.constraint.volume_sizes", {}).get("groups") or [
+            {"root": [80, 80], "user": [10, 10]}, {"root": [80, 80], "user": [50, 50]},
+            {"root": [80, 80], "user": [100, 100]}, {"root": [175, 2000], "user": [100, 2000]}]
+        self.modify_rate = constraints.get("errors.constraint.modify_rate") or {
+            "after_launch_seconds": 21600, "volume_growth_seconds": 21600,
+            "compute_up_seconds": 21600, "compute_down_seconds": 2592000}
+        self.compute_order = _spec_enum("DescribeWorkspaces", "Compute")
 
-    def _tag_number(self, kind: str, default: int) -> int:
-        for entry in self.rules.get("tags", []):
-            if entry.get("kind") == kind:
-                for key in ("max", "limit", "value"):
-                    if isinstance(entry.get(key), int):
-                        return entry[key]
-        return default
+    def volumes_valid(self, root, user) -> bool:
+        """Whether (root, user) GB is one of the documented volume size groups."""
+        return any(g["root"][0] <= root <= g["root"][1] and g["user"][0] <= user <= g["user"][1]
+                   for g in self.volume_groups)
 
     def validator(self, operation: str) -> jsonschema.Draft7Validator:
         """The compiled request validator of ``operation``."""

@@ -52,6 +52,8 @@ class WorkspaceRecord:
     entered: float = 0.0
     polls_left: int = 0
     tags: list = field(default_factory=list)
+    # Clock readings of launch and of the last volume / compute changes (modify rate limits).
+    marks: dict = field(default_factory=dict)
 
 
 class Store:
