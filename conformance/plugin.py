@@ -44,6 +44,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--baseline", default=None,
                     help="a previous JSON report: its failures are expected, new ones fail the run")
     group.addoption("--request-timeout", type=float, default=30.0, help="seconds to wait for each response")
+    group.addoption("--rate-limit", type=float, default=None,
+                    help="requests per second, bursts of 5 (default: 2 for remote targets, unlimited on loopback)")
     group.addoption("--emulator-fault", action="append", default=[], metavar="NAME",
                     help="switch on a fault of the embedded emulator (repeatable)")
 
@@ -105,6 +107,7 @@ def _options(config: pytest.Config):
         operations=[o.strip() for o in operations.split(",") if o.strip()] if operations else None,
         tier=config.getoption("tier"),
         request_timeout=config.getoption("request_timeout"),
+        rate_limit=config.getoption("rate_limit"),
         emulator_faults=tuple(config.getoption("emulator_fault")),
         seed=config.getoption("hypothesis_seed", None),
     )
@@ -140,15 +143,40 @@ def conformance(request: pytest.FixtureRequest):
     from .run import Run
 
     config = request.config
+    options = _options(config)
     try:
-        run = Run(_options(config))
+        run = Run(options)
     except TargetUnreachable as error:
-        pytest.exit(f"workspaces-conformance: cannot reach the target: {error}", returncode=4)
+        _write_unreachable_report(config, options, error)
+        pytest.exit(f"workspaces-conformance: cannot reach the target {options.endpoint}: {error}", returncode=4)
     except (ValueError, KeyError, RuntimeError) as error:
         raise pytest.UsageError(f"workspaces-conformance: {error}") from None
     config.stash[RUN_KEY] = run
     yield run
     run.close()
+
+
+def _write_unreachable_report(config: pytest.Config, options, error: Exception) -> None:
+    """Even a run that never reached its target leaves a report saying why."""
+    import specs
+
+    from . import report as reports
+    from .run import TOOL_VERSION
+    from .targets import operations_under_test, url_target
+
+    kind = options.endpoint if options.endpoint in ("emulator", "moto") else url_target(options.endpoint).kind
+    info = specs.model_info()
+    collector = reports.Collector(
+        tool_version=TOOL_VERSION,
+        contract={"service": "workspaces", "api_version": info["api_version"], "botocore": info["botocore"]},
+        target={"endpoint": options.endpoint, "kind": kind},
+        seed=options.seed,
+        operations=operations_under_test(options.operations),
+    )
+    for operation in collector.operations:
+        collector.set_implemented(operation, False)
+    collector.notes.append(f"target unreachable: {error}")
+    reports.write_json(collector.to_dict(), config.getoption("report"))
 
 
 @pytest.fixture
@@ -220,11 +248,16 @@ def pytest_runtest_makereport(item: pytest.Item, call):
         entries.append(entry)
     if not failures:
         run.collector.notes.append(f"{item.nodeid}: error in the suite or target: {call.excinfo.exconly()[:500]}")
-    failed_checks = {f.check for f in failures} or set(checks)
-    baseline = item.config.stash.get(BASELINE_KEY, None)
+    # A failure names the cell it belongs to; a test spanning operations may blame another one.
+    for entry in entries:
+        run.collector.record(entry["operation"], entry["check"], "fail", [entry])
+    failed_cells = {(e["operation"], e["check"]) for e in entries}
     for check in checks:
-        own = [e for e in entries if e["check"] == check]
-        run.collector.record(operation, check, "fail" if check in failed_checks else "pass", own)
+        if not entries:
+            run.collector.record(operation, check, "fail")
+        elif (operation, check) not in failed_cells:
+            run.collector.record(operation, check, "pass")
+    baseline = item.config.stash.get(BASELINE_KEY, None)
     if baseline is not None and failures and all(
         (e["operation"], e["check"], e["rule"]) in baseline for e in entries
     ):

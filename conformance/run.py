@@ -12,8 +12,9 @@ import json
 import specs
 
 from . import targets
+from .cleanup import cleanup_run
 from .checks import CHECK_TIERS, TIERS, CheckFailure, Exchange
-from .client import Caller, reproduce_call, reproduce_raw
+from .client import Caller, TargetUnreachable, reproduce_call, reproduce_raw
 from .report import Collector
 
 TOOL_VERSION = "0.1.0"
@@ -40,6 +41,7 @@ class Options:
     operations: list[str] | None = None
     tier: str = "strict"
     request_timeout: float = 30.0
+    rate_limit: float | None = None
     emulator_faults: tuple[str, ...] = ()
     seed: int | str | None = None
 
@@ -53,6 +55,8 @@ class Options:
 
 def start_target(options: Options) -> targets.Target:
     connection = {"region": options.region, "timeout": options.request_timeout}
+    if options.rate_limit is not None:
+        connection["rate_limit"] = options.rate_limit
     if options.endpoint == "emulator":
         target = targets.start_emulator(faults=options.emulator_faults, **connection)
     elif options.endpoint == "moto":
@@ -62,6 +66,8 @@ def start_target(options: Options) -> targets.Target:
             options.endpoint, assume_remote=options.assume_remote, profile=options.profile, **connection
         )
     if target.remote:
+        if options.rate_limit is None:
+            target.connection.rate_limit = 2.0  # the documented WorkSpaces API rate, bursts of 5
         target.allow_mutations = options.allow_mutations
         target.max_workspaces = 1 if options.max_workspaces is None else options.max_workspaces
     else:
@@ -82,7 +88,6 @@ class Run:
         self.target = start_target(options)
         try:
             self.caller = Caller(self.target.connection)
-            self.caller.unimplemented = set()
             info = specs.model_info()
             self.collector = Collector(
                 tool_version=TOOL_VERSION,
@@ -105,11 +110,12 @@ class Run:
     # --- coverage -------------------------------------------------------------------------
 
     def _probe(self) -> None:
+        pool = targets.discover(self.caller, self.target)
         for operation in self.operations:
             if self.target.remote and not self.target.allow_mutations and is_mutating(operation):
                 implemented = True  # not probed: read-only mode sends no mutating request
             else:
-                implemented = targets.probe_implemented(self.caller, operation)
+                implemented = targets.probe_implemented(self.caller, operation, pool)
             self.collector.set_implemented(operation, implemented)
             if not implemented:
                 self.caller.unimplemented.add(operation)
@@ -131,19 +137,34 @@ class Run:
     # --- sending ----------------------------------------------------------------------------
 
     def call(self, operation: str, params: dict) -> Exchange:
-        response = self.caller.call(operation, params)
-        return Exchange(
-            operation, params, response,
-            reproduce=reproduce_call(self.target.connection, operation, params),
+        reproduce = reproduce_call(self.target.connection, operation, params)
+        try:
+            response = self.caller.call(operation, params)
+        except TargetUnreachable as error:
+            raise self._no_answer(operation, {"operation": operation, "params": params}, reproduce, error)
+        return Exchange(operation, params, response, reproduce=reproduce)
+
+    def _no_answer(self, operation, request, reproduce, error) -> CheckFailure:
+        return CheckFailure(
+            check="not_a_server_error", operation=operation, title="No answer from the target",
+            message=f"The request got no HTTP response: {error}", rule="errors.no_server_error",
+            source="https://docs.aws.amazon.com/workspaces/latest/api/CommonErrors.html",
+            request=request, response={}, reproduce=reproduce,
         )
+
+    def _send_raw(self, operation, body: bytes, violation, params) -> Exchange:
+        reproduce = reproduce_raw(self.target.connection, operation, body)
+        try:
+            response = self.caller.send_raw(operation, body)
+        except TargetUnreachable as error:
+            raw_text = body.decode("utf-8", "replace")[:4000]
+            raise self._no_answer(operation, {"operation": operation, "raw_body": raw_text}, reproduce, error)
+        return Exchange(operation, params, response, raw=True, body=body, violation=violation, reproduce=reproduce)
 
     def send_invalid(self, invalid) -> Exchange:
         """Send an ``InvalidRequest`` through boto3, or raw when boto3 cannot carry it."""
         if invalid.raw:
-            response = self.caller.send_raw(invalid.operation, invalid.body)
-            reproduce = reproduce_raw(self.target.connection, invalid.operation, invalid.body)
-            return Exchange(invalid.operation, invalid.params, response, raw=True, body=invalid.body,
-                            violation=invalid.violation, reproduce=reproduce)
+            return self._send_raw(invalid.operation, invalid.body, invalid.violation, invalid.params)
         exchange = self.call(invalid.operation, invalid.params)
         exchange.violation = invalid.violation
         return exchange
@@ -152,10 +173,7 @@ class Run:
         """Send a boundary case (raw or through boto3)."""
         if getattr(case, "raw", False):
             body = json.dumps(case.params).encode()
-            response = self.caller.send_raw(case.operation, body)
-            return Exchange(case.operation, case.params, response, raw=True, body=body,
-                            violation=_BoundaryViolation.of(case),
-                            reproduce=reproduce_raw(self.target.connection, case.operation, body))
+            return self._send_raw(case.operation, body, _BoundaryViolation.of(case), case.params)
         exchange = self.call(case.operation, case.params)
         if not case.valid:
             exchange.violation = _BoundaryViolation.of(case)
@@ -172,10 +190,19 @@ class Run:
         )
 
     def close(self) -> None:
+        """Remove what this run created (on targets we do not own), then stop the target."""
         try:
-            self.caller.close()
+            if self.target.kind not in ("emulator", "moto") and self.target.created:
+                refused = cleanup_run(self.caller, self.target.run_id, self.target.created)
+                if refused:
+                    self.collector.notes.append(f"cleanup: the target refused to terminate {refused}")
+        except Exception as error:  # cleanup must not hide the run's results
+            self.collector.notes.append(f"cleanup failed: {error}; run python -m conformance sweep")
         finally:
-            self.target.stop()
+            try:
+                self.caller.close()
+            finally:
+                self.target.stop()
 
 
 @dataclasses.dataclass(frozen=True)

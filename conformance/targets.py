@@ -8,16 +8,17 @@ from __future__ import annotations
 import dataclasses
 import ipaddress
 import json
+import logging
 import socket
 import urllib.parse
 import uuid
 
 import specs
 
+from .cleanup import run_tags
 from .client import Caller, Connection, TargetUnreachable
 
 KINDS = ("emulator", "moto", "url", "aws")
-RUN_TAG = "conformance:run-id"
 
 # Answers that mean "this endpoint does not implement the operation at all".
 NOT_IMPLEMENTED_CODES = {
@@ -103,6 +104,8 @@ def start_moto(**connection_options) -> Target:
             "Expected moto with its server extra for --endpoint moto; install it with "
             "pip install 'moto[server]'"
         ) from error
+    # moto's werkzeug logs a traceback per failing request; the report says what matters.
+    logging.getLogger("werkzeug").setLevel(logging.CRITICAL)
     port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
@@ -131,7 +134,7 @@ def _provision_moto(connection: Connection) -> tuple[str, str]:
         VpcSettings={"VpcId": vpc, "SubnetIds": subnets},
     )["DirectoryId"]
     workspaces = session.client("workspaces", **kwargs)
-    workspaces.register_workspace_directory(DirectoryId=directory, EnableWorkDocs=False)
+    workspaces.register_workspace_directory(DirectoryId=directory, SubnetIds=subnets)
     # moto has no bundles: any well-formed id is accepted by its CreateWorkspaces.
     return directory, "wsb-0a1b2c3d4"
 
@@ -171,38 +174,37 @@ def looks_not_implemented(response) -> bool:
     return response.status >= 400 and any(word in message for word in NOT_IMPLEMENTED_WORDS)
 
 
-_PROBES = {
-    # Requests that any implementation must answer without creating anything.
-    "CreateTags": {"ResourceId": "ws-000000000", "Tags": []},
-    "CreateWorkspaces": {"Workspaces": []},
-    "DeleteTags": {"ResourceId": "ws-000000000", "TagKeys": []},
-    "DescribeTags": {"ResourceId": "ws-000000000"},
-    "DescribeWorkspaceBundles": {},
-    "DescribeWorkspaceDirectories": {},
-    "DescribeWorkspaces": {},
-    "DescribeWorkspacesConnectionStatus": {},
-    "ModifyWorkspaceProperties": {"WorkspaceId": "ws-000000000"},
-    "RebootWorkspaces": {"RebootWorkspaceRequests": []},
-    "RebuildWorkspaces": {"RebuildWorkspaceRequests": []},
-    "StartWorkspaces": {"StartWorkspaceRequests": []},
-    "StopWorkspaces": {"StopWorkspaceRequests": []},
-    "TerminateWorkspaces": {"TerminateWorkspaceRequests": []},
-}
+def _probes(operation: str, pool) -> list[dict]:
+    """Requests that change nothing: forbidden by the contract, or aimed at ids that exist nowhere.
 
-
-def probe_implemented(caller: Caller, operation: str) -> bool:
-    """Whether the target implements ``operation``, from requests that change nothing.
-
-    Mutating operations are probed with requests that the contract forbids
-    (empty lists, tags to an id that exists nowhere), so even a lax endpoint
-    has nothing to create or change.
+    A lax endpoint that accepts the forbidden ones still has nothing to create
+    or change. Tag operations also get a request on a live directory, because
+    some mocks crash (HTTP 500, HTML) on unknown ids in an operation they do
+    implement.
     """
-    params = _PROBES.get(operation, {})
-    first = caller.send_raw(operation, json.dumps(params).encode())
-    if not looks_not_implemented(first):
-        return True
-    second = caller.send_raw(operation, b"{}")
-    return not looks_not_implemented(second)
+    nowhere = "ws-000000000"
+    live = (pool.directories[:1] if pool is not None else []) or [nowhere]
+    requests = {
+        "CreateTags": [{"ResourceId": nowhere, "Tags": []}, {"ResourceId": live[0], "Tags": []}],
+        "CreateWorkspaces": [{"Workspaces": []}],
+        "DeleteTags": [{"ResourceId": nowhere, "TagKeys": []}, {"ResourceId": live[0], "TagKeys": []}],
+        "DescribeTags": [{"ResourceId": nowhere}, {"ResourceId": live[0]}],
+        "ModifyWorkspaceProperties": [{"WorkspaceId": nowhere}],
+        "RebootWorkspaces": [{"RebootWorkspaceRequests": [{"WorkspaceId": nowhere}]}],
+        "RebuildWorkspaces": [{"RebuildWorkspaceRequests": [{"WorkspaceId": nowhere}]}],
+        "StartWorkspaces": [{"StartWorkspaceRequests": [{"WorkspaceId": nowhere}]}],
+        "StopWorkspaces": [{"StopWorkspaceRequests": [{"WorkspaceId": nowhere}]}],
+        "TerminateWorkspaces": [{"TerminateWorkspaceRequests": [{"WorkspaceId": nowhere}]}],
+    }
+    return requests.get(operation, [{}]) + [{}]
+
+
+def probe_implemented(caller: Caller, operation: str, pool=None) -> bool:
+    """Whether the target implements ``operation``: not every probe may say "not implemented"."""
+    for params in _probes(operation, pool):
+        if not looks_not_implemented(caller.send_raw(operation, json.dumps(params).encode())):
+            return True
+    return False
 
 
 # --- live resources -----------------------------------------------------------------------
@@ -270,7 +272,7 @@ def ensure_workspaces(caller: Caller, target: Target, pool, count: int):
             "DirectoryId": pool.directories[0],
             "UserName": f"conformance-{target.run_id}-{len(target.created) + i}",
             "BundleId": pool.bundles[0],
-            "Tags": [{"Key": RUN_TAG, "Value": target.run_id}],
+            "Tags": run_tags(target.run_id),
         }
         for i in range(min(missing, room, 25))
     ]
