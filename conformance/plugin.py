@@ -73,6 +73,20 @@ def pytest_configure(config: pytest.Config) -> None:
         if config.getoption("hypothesis_seed", None) is None and hasattr(config.option, "hypothesis_seed"):
             config.option.hypothesis_seed = random.randrange(2**32)
         _ensure_profiles()
+        _interrupt_on_sigterm()
+
+
+def _raise_interrupt(signum, frame):
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def _interrupt_on_sigterm() -> None:
+    """Turn SIGTERM into an interrupt, so the run cleans up and writes its report as on Ctrl-C."""
+    import signal
+    import threading
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _raise_interrupt)
 
 
 def _ensure_profiles() -> None:
