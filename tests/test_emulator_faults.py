@@ -1,0 +1,336 @@
+"""Each fault switch of the emulator changes exactly the behaviour its description names."""
+from __future__ import annotations
+
+import http.client
+import json
+import urllib.parse
+
+import boto3
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError, PaginationError
+
+from emulator import CATALOGUE, Emulator
+from emulator.faults import CHECKS, validate_fault_names
+
+SEED_OPERATIONS = {
+    "CreateTags", "CreateWorkspaces", "DeleteTags", "DescribeTags", "DescribeWorkspaceBundles",
+    "DescribeWorkspaceDirectories", "DescribeWorkspaces", "DescribeWorkspacesConnectionStatus",
+    "ModifyWorkspaceProperties", "RebootWorkspaces", "RebuildWorkspaces", "StartWorkspaces",
+    "StopWorkspaces", "TerminateWorkspaces",
+}
+
+
+class Env:
+    """An emulator in the polled mode (one describe per transitional state) with two ways in."""
+
+    def __init__(self, emulator: Emulator):
+        self.emulator = emulator
+        self.client = boto3.client(
+            "workspaces", endpoint_url=emulator.url, region_name="us-east-1",
+            aws_access_key_id="testing", aws_secret_access_key="testing",
+            config=Config(parameter_validation=False, retries={"max_attempts": 1}))
+        self.address = urllib.parse.urlsplit(emulator.url).netloc
+        self.directories = [d["DirectoryId"] for d in emulator.seed["directories"]]
+        self.bundle = next(b["BundleId"] for b in emulator.seed["bundles"]
+                           if b["Owner"] == "AMAZON" and b["ComputeType"]["Name"] == "STANDARD")
+
+    def raw(self, operation: str, body, target: str | None = "WorkspacesService."):
+        """POST a body (dict or bytes) as is; returns (status, content type, parsed JSON or text)."""
+        payload = body if isinstance(body, bytes) else json.dumps(body).encode()
+        headers = {"Content-Type": "application/x-amz-json-1.1"}
+        if target is not None:
+            headers["X-Amz-Target"] = target + operation
+        connection = http.client.HTTPConnection(self.address, timeout=10)
+        try:
+            connection.request("POST", "/", payload, headers)
+            response = connection.getresponse()
+            text = response.read().decode()
+            content_type = response.getheader("Content-Type")
+        finally:
+            connection.close()
+        try:
+            parsed = json.loads(text)
+        except ValueError:
+            parsed = text
+        return response.status, content_type, parsed
+
+    def create(self, user: str = "alice", directory: int = 0, mode: str = "AUTO_STOP") -> str:
+        result = self.client.create_workspaces(Workspaces=[{
+            "DirectoryId": self.directories[directory], "UserName": user, "BundleId": self.bundle,
+            "WorkspaceProperties": {"RunningMode": mode}}])
+        assert not result["FailedRequests"], result["FailedRequests"]
+        return result["PendingRequests"][0]["WorkspaceId"]
+
+    def state(self, workspace_id: str) -> str:
+        found = self.raw("DescribeWorkspaces", {"WorkspaceIds": [workspace_id]})[2]["Workspaces"]
+        return found[0]["State"] if found else "GONE"
+
+    def settle(self, workspace_id: str, polls: int = 3) -> str:
+        state = None
+        for _ in range(polls):
+            state = self.state(workspace_id)
+        return state
+
+
+@pytest.fixture(scope="module")
+def emulator():
+    with Emulator(polls_per_state=1) as running:
+        yield running
+
+
+@pytest.fixture
+def env(emulator):
+    emulator.set_faults(())
+    emulator.reset()
+    yield Env(emulator)
+    emulator.set_faults(())
+
+
+def _status(env, operation, body):
+    status, _, parsed = env.raw(operation, body)
+    return status, parsed.get("__type") if isinstance(parsed, dict) else None
+
+
+def _stopped(env):
+    workspace_id = env.create()
+    env.settle(workspace_id)
+    env.client.stop_workspaces(StopWorkspaceRequests=[{"WorkspaceId": workspace_id}])
+    env.settle(workspace_id)
+    return workspace_id
+
+
+def _walk(env, limit=2, **filters):
+    ids, token, pages = [], None, 0
+    while pages < 8:
+        body = dict(filters, Limit=limit, **({"NextToken": token} if token else {}))
+        page = env.raw("DescribeWorkspaces", body)[2]
+        ids += [w["WorkspaceId"] for w in page["Workspaces"]]
+        token, pages = page.get("NextToken"), pages + 1
+        if not token:
+            break
+    return ids, pages
+
+
+def _five(env):
+    return [env.create(user=f"user{i}") for i in range(5)]
+
+
+def _tagged_directory(env):
+    env.client.create_tags(ResourceId=env.directories[0], Tags=[{"Key": "team", "Value": "blue"}])
+    return env.directories[0]
+
+
+# Each scenario returns an observation; SCENARIOS maps fault -> (scenario, clean, faulty).
+SCENARIOS = {
+    "unimplemented_connection_status": (
+        lambda env: env.raw("DescribeWorkspacesConnectionStatus", {})[:2],
+        (200, "application/x-amz-json-1.1"), (500, "text/html; charset=utf-8")),
+    "server_error_on_malformed_json": (
+        lambda env: _status(env, "DescribeWorkspaces", b"{not json"),
+        (400, "SerializationException"), (500, "InternalFailure")),
+    "server_error_on_wrong_type": (
+        lambda env: _status(env, "DescribeWorkspaces", {"Limit": "five"}),
+        (400, "SerializationException"), (500, "InternalFailure")),
+    "bundle_storage_without_capacity": (
+        lambda env: "Capacity" in env.raw("DescribeWorkspaceBundles", {"Owner": "AMAZON"})[2]["Bundles"][0]["UserStorage"],
+        True, False),
+    "volume_size_as_string": (
+        lambda env: type(env.raw("DescribeWorkspaces", {"WorkspaceIds": [env.create()]})[2]
+                         ["Workspaces"][0]["WorkspaceProperties"]["RootVolumeSizeGib"]).__name__,
+        "int", "str"),
+    "timestamp_as_string": (
+        lambda env: (env.create(), type(env.raw("DescribeWorkspacesConnectionStatus", {})[2]
+                                        ["WorkspacesConnectionStatus"][0]["ConnectionStateCheckTimestamp"]).__name__)[1],
+        "float", "str"),
+    "tag_list_as_map": (
+        lambda env: env.raw("DescribeTags", {"ResourceId": _tagged_directory(env)})[2]["TagList"],
+        [{"Key": "team", "Value": "blue"}], {"team": "blue"}),
+    "state_outside_enum": (
+        lambda env: env.settle(env.create()), "AVAILABLE", "RUNNING"),
+    "compute_type_lowercase": (
+        lambda env: env.raw("DescribeWorkspaceBundles", {"Owner": "AMAZON"})[2]["Bundles"][0]["ComputeType"]["Name"],
+        "VALUE", "value"),
+    "error_without_type": (
+        lambda env: sorted(env.raw("DescribeTags", {"ResourceId": "ws-0000000000"})[2]),
+        ["__type", "message"], ["code", "message"]),
+    "error_without_message": (
+        lambda env: sorted(env.raw("DescribeTags", {"ResourceId": "ws-0000000000"})[2]),
+        ["__type", "message"], ["__type"]),
+    "not_found_http_404": (
+        lambda env: _status(env, "DescribeTags", {"ResourceId": "ws-0000000000"}),
+        (400, "ResourceNotFoundException"), (404, "ResourceNotFoundException")),
+    "content_type_html": (
+        lambda env: env.raw("DescribeWorkspaces", {})[1],
+        "application/x-amz-json-1.1", "text/html; charset=utf-8"),
+    "rejects_wsd_directory_ids": (
+        lambda env: _status(env, "DescribeWorkspaces", {"DirectoryId": "wsd-k3m9x2p7q"}),
+        (200, None), (400, "ValidationException")),
+    "rejects_limit_25": (
+        lambda env: _status(env, "DescribeWorkspaces", {"Limit": 25}),
+        (200, None), (400, "ValidationException")),
+    "rejects_long_user_name": (
+        lambda env: _status(env, "CreateWorkspaces", {"Workspaces": [
+            {"DirectoryId": env.directories[0], "UserName": "a" * 25, "BundleId": env.bundle}]}),
+        (200, None), (400, "ValidationException")),
+    "accepts_too_long": (
+        lambda env: _status(env, "DescribeWorkspaces", {"DirectoryId": env.directories[0], "UserName": "u" * 64}),
+        (400, "ValidationException"), (200, None)),
+    "accepts_too_short": (
+        lambda env: _status(env, "DescribeWorkspaces", {"DirectoryId": env.directories[0], "UserName": ""}),
+        (400, "ValidationException"), (200, None)),
+    "accepts_too_many_items": (
+        lambda env: _status(env, "DescribeWorkspaces", {"WorkspaceIds": [f"ws-{i:09d}" for i in range(26)]}),
+        (400, "ValidationException"), (200, None)),
+    "accepts_too_few_items": (
+        lambda env: _status(env, "DescribeWorkspaces", {"WorkspaceIds": []}),
+        (400, "ValidationException"), (200, None)),
+    "accepts_pattern_mismatch": (
+        lambda env: _status(env, "DescribeWorkspaces", {"BundleId": "bundle-1"}),
+        (400, "ValidationException"), (200, None)),
+    "accepts_enum_violation": (
+        lambda env: _status(env, "DescribeWorkspaceDirectories", {"Filters": [{"Name": "COLOUR", "Values": ["x"]}]}),
+        (400, "ValidationException"), (200, None)),
+    "accepts_out_of_range": (
+        lambda env: _status(env, "DescribeWorkspaces", {"Limit": 0}),
+        (400, "ValidationException"), (200, None)),
+    "validation_as_bad_request": (
+        lambda env: _status(env, "DescribeWorkspaces", {"Limit": 0}),
+        (400, "ValidationException"), (400, "BadRequestException")),
+    "not_found_as_invalid_parameter": (
+        lambda env: _status(env, "DescribeTags", {"ResourceId": "ws-0000000000"}),
+        (400, "ResourceNotFoundException"), (400, "InvalidParameterValuesException")),
+    "stop_ignores_state": (
+        lambda env: len(env.client.stop_workspaces(StopWorkspaceRequests=[{"WorkspaceId": _stopped(env)}])["FailedRequests"]),
+        1, 0),
+    "reboot_ignores_state": (
+        lambda env: len(env.client.reboot_workspaces(RebootWorkspaceRequests=[{"WorkspaceId": _stopped(env)}])["FailedRequests"]),
+        1, 0),
+    "modify_ignores_state": (
+        lambda env: _status(env, "ModifyWorkspaceProperties", {
+            "WorkspaceId": env.create(), "WorkspaceProperties": {"RunningModeAutoStopTimeoutInMinutes": 120}}),
+        (400, "InvalidResourceStateException"), (200, None)),
+    "skip_pending": (lambda env: env.state(env.create()), "PENDING", "AVAILABLE"),
+    "skip_stopping": (
+        lambda env: (lambda w: (env.settle(w), env.client.stop_workspaces(StopWorkspaceRequests=[{"WorkspaceId": w}]),
+                                env.state(w))[2])(env.create()),
+        "STOPPING", "STOPPED"),
+    "connected_while_stopped": (
+        lambda env: env.raw("DescribeWorkspacesConnectionStatus", {"WorkspaceIds": [_stopped(env)]})[2]
+        ["WorkspacesConnectionStatus"][0]["ConnectionState"],
+        "UNKNOWN", "CONNECTED"),
+    "stuck_rebooting": (
+        lambda env: (lambda w: (env.settle(w), env.client.reboot_workspaces(RebootWorkspaceRequests=[{"WorkspaceId": w}]),
+                                env.settle(w, 4))[2])(env.create()),
+        "AVAILABLE", "REBOOTING"),
+    "stuck_pending": (lambda env: env.settle(env.create(), 4), "AVAILABLE", "PENDING"),
+    "terminated_stays_available": (
+        lambda env: (lambda w: (env.settle(w), env.client.terminate_workspaces(TerminateWorkspaceRequests=[{"WorkspaceId": w}]),
+                                env.settle(w, 4))[2])(env.create()),
+        "GONE", "AVAILABLE"),
+    "page_duplicates_item": (
+        lambda env: (lambda made, seen: (len(seen), len(set(seen)), set(seen) == set(made)))(_five(env), _walk(env)[0]),
+        (5, 5, True), (8, 5, True)),
+    "page_drops_item": (
+        lambda env: (lambda made, seen: (len(seen), set(seen) <= set(made)))(_five(env), _walk(env)[0]),
+        (5, True), (4, True)),
+    "limit_ignored": (
+        lambda env: (_five(env), _walk(env))[1][1], 3, 1),
+    "endless_next_token": (
+        lambda env: (_five(env), _walk(env, limit=25))[1][1], 1, 8),
+    "garbage_token_accepted": (
+        lambda env: _status(env, "DescribeWorkspaces", {"NextToken": "garbage"}),
+        (400, "InvalidParameterValuesException"), (200, None)),
+    "token_not_bound_to_filters": (
+        lambda env: (_five(env), _status(env, "DescribeWorkspaces", {
+            "DirectoryId": env.directories[0],
+            "NextToken": env.raw("DescribeWorkspaces", {"Limit": 2})[2]["NextToken"]}))[1],
+        (400, "InvalidParameterValuesException"), (200, None)),
+    "tags_append_duplicate_key": (
+        lambda env: (env.client.create_tags(ResourceId=env.directories[0], Tags=[{"Key": "k", "Value": "1"}]),
+                     env.client.create_tags(ResourceId=env.directories[0], Tags=[{"Key": "k", "Value": "2"}]),
+                     env.client.describe_tags(ResourceId=env.directories[0])["TagList"])[2],
+        [{"Key": "k", "Value": "2"}], [{"Key": "k", "Value": "1"}, {"Key": "k", "Value": "2"}]),
+    "tags_no_limit": (
+        lambda env: _status(env, "CreateTags", {"ResourceId": env.directories[0],
+                                                "Tags": [{"Key": f"k{i}", "Value": "v"} for i in range(51)]}),
+        (400, "ResourceLimitExceededException"), (200, None)),
+    "tags_delete_ignored": (
+        lambda env: (_tagged_directory(env), env.client.delete_tags(ResourceId=env.directories[0], TagKeys=["team"]),
+                     len(env.client.describe_tags(ResourceId=env.directories[0])["TagList"]))[2],
+        0, 1),
+    "tags_unknown_resource_accepted": (
+        lambda env: _status(env, "CreateTags", {"ResourceId": "ws-0000000000", "Tags": [{"Key": "a", "Value": "b"}]}),
+        (400, "ResourceNotFoundException"), (200, None)),
+    "tags_reserved_prefix_accepted": (
+        lambda env: _status(env, "CreateTags", {"ResourceId": env.directories[0], "Tags": [{"Key": "aws:owner", "Value": "x"}]}),
+        (400, "InvalidParameterValuesException"), (200, None)),
+    "filters_ignored": (
+        lambda env: (env.create("a", 0), env.create("b", 1),
+                     len(env.raw("DescribeWorkspaces", {"DirectoryId": env.directories[0]})[2]["Workspaces"]))[2],
+        1, 2),
+    "exclusive_filters_accepted": (
+        lambda env: _status(env, "DescribeWorkspaces", {"WorkspaceIds": ["ws-0000000000"], "DirectoryId": env.directories[0]}),
+        (400, "InvalidParameterValuesException"), (200, None)),
+    "bundle_owner_ignored": (
+        lambda env: sorted({b["Owner"] for b in env.raw("DescribeWorkspaceBundles", {})[2]["Bundles"]}),
+        ["123456789012"], ["123456789012", "AMAZON"]),
+}
+
+
+def _paginate(env):
+    _five(env)
+    try:
+        pages = list(env.client.get_paginator("describe_workspaces").paginate(
+            PaginationConfig={"PageSize": 2, "MaxItems": 50}))
+    except PaginationError:
+        return "PaginationError", len(env.client.describe_workspaces()["Workspaces"])
+    return sum(len(p["Workspaces"]) for p in pages), len(env.client.describe_workspaces()["Workspaces"])
+
+
+SCENARIOS["token_ignored_with_limit"] = (_paginate, (5, 5), ("PaginationError", 5))
+
+
+def test_catalogue_is_large_and_covers_every_check():
+    assert len(CATALOGUE) >= 30
+    assert {fault.check for fault in CATALOGUE.values()} == set(CHECKS)
+    for fault in CATALOGUE.values():
+        assert fault.description.endswith(".") and len(fault.description) < 220
+        assert set(fault.operations) <= SEED_OPERATIONS | {"*"}, fault
+
+
+def test_every_fault_has_a_scenario():
+    assert set(SCENARIOS) == set(CATALOGUE)
+
+
+@pytest.mark.parametrize("name", sorted(CATALOGUE))
+def test_fault_changes_what_it_says(env, name):
+    scenario, clean, faulty = SCENARIOS[name]
+    assert scenario(env) == clean
+    env.emulator.reset()
+    env.emulator.set_faults([name])
+    assert scenario(env) == faulty
+
+
+@pytest.mark.parametrize("name", sorted(n for n, f in CATALOGUE.items()
+                                        if not {"*", "DescribeWorkspaceDirectories"} & set(f.operations)))
+def test_fault_leaves_other_operations_alone(env, name):
+    before = env.raw("DescribeWorkspaceDirectories", {"Limit": 2})
+    env.emulator.set_faults([name])
+    after = env.raw("DescribeWorkspaceDirectories", {"Limit": 2})
+    assert before[:2] == after[:2]
+    assert before[2]["Directories"] == after[2]["Directories"]
+
+
+def test_unknown_fault_name_names_the_closest():
+    with pytest.raises(ValueError, match="skip_pending"):
+        validate_fault_names(["skip_pendng"])
+    with Emulator() as emulator, pytest.raises(ValueError, match="tags_no_limit"):
+        emulator.set_faults(["tags_no_limits"])
+
+
+def test_faults_property_round_trips(emulator):
+    emulator.faults = ["skip_pending", "tags_no_limit"]
+    assert emulator.faults == frozenset({"skip_pending", "tags_no_limit"})
+    emulator.set_faults(())
+    assert emulator.faults == frozenset()
