@@ -1,0 +1,108 @@
+"""Self-tests of target handling: not-implemented shapes, broken endpoints, loopback detection."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conformance import targets
+from conformance.checks import Response
+from conformance.client import Caller, Connection, RateLimiter, TargetUnreachable, redact
+
+from .servers import canned
+
+NOT_IMPLEMENTED = {
+    "moto_html_500": (500, b"<!doctype html><title>500 Internal Server Error</title>", "text/html"),
+    "localstack_501": (501, json.dumps({"__type": "InternalFailure", "message": "API action 'StopWorkspaces' for service 'workspaces' not yet implemented"}).encode(), "application/json"),
+    "unknown_operation": (400, b'{"__type": "UnknownOperationException"}', "application/x-amz-json-1.1"),
+    "not_found_404": (404, b"Not Found", "text/plain"),
+}
+
+
+@pytest.mark.parametrize("shape", sorted(NOT_IMPLEMENTED))
+def test_each_not_implemented_shape_is_classified(shape):
+    status, body, content_type = NOT_IMPLEMENTED[shape]
+    with canned(status=status, body=body, content_type=content_type) as server:
+        caller = Caller(Connection(server.url, timeout=5))
+        assert targets.probe_implemented(caller, "StopWorkspaces") is False
+        caller.close()
+
+
+@pytest.mark.parametrize("answer", [
+    (400, b'{"__type": "ValidationException", "message": "1 validation error"}'),
+    (200, b'{"FailedRequests": []}'),
+    (500, b'{"__type": "InternalServerError", "message": "boom"}'),  # an AWS error: implemented, but broken
+])
+def test_implemented_answers_are_not_mistaken(answer):
+    status, body = answer
+    with canned(status=status, body=body) as server:
+        caller = Caller(Connection(server.url, timeout=5))
+        assert targets.probe_implemented(caller, "StopWorkspaces") is True
+        caller.close()
+
+
+def test_a_hanging_server_times_out_with_a_clear_message():
+    with canned(delay=1.0) as server:
+        caller = Caller(Connection(server.url, timeout=0.3))
+        with pytest.raises(TargetUnreachable, match="127.0.0.1"):
+            caller.call("DescribeWorkspaces", {})
+        caller.close()
+
+
+def test_connection_refused_is_unreachable():
+    port = targets.free_port()
+    caller = Caller(Connection(f"http://127.0.0.1:{port}", timeout=2))
+    with pytest.raises(TargetUnreachable, match=str(port)):
+        caller.send_raw("DescribeWorkspaces", b"{}")
+    caller.close()
+
+
+@pytest.mark.parametrize("url,loopback", [
+    ("http://127.0.0.1:4566", True), ("http://localhost:5000", True), ("http://[::1]:80", True),
+    ("https://workspaces.us-east-1.amazonaws.com", False), ("http://10.0.0.5:4566", False),
+])
+def test_loopback_detection(url, loopback):
+    assert targets.is_loopback(url) is loopback
+    assert targets.url_target(url).remote is (not loopback)
+
+
+def test_bad_endpoint_names_the_argument():
+    with pytest.raises(ValueError, match="endpoint='ftp://x'"):
+        targets.url_target("ftp://x")
+
+
+def test_rate_limiter_spaces_requests_after_the_burst():
+    import time
+
+    limiter = RateLimiter(20.0, burst=2)
+    start = time.monotonic()
+    for _ in range(6):
+        limiter.acquire()
+    # 2 from the burst, then 4 at 20/s: at least 0.2 s.
+    assert time.monotonic() - start >= 0.18
+    with pytest.raises(ValueError, match="rate_limit=0"):
+        RateLimiter(0)
+
+
+def test_redaction_removes_secrets_and_signatures():
+    value = {"headers": {"Authorization": "AWS4-HMAC-SHA256 Credential=AKIA/x, Signature=abc123"},
+             "body": "token SECRETTOKEN and Signature=deadbeef"}
+    clean = redact(value, ["SECRETTOKEN"])
+    assert clean["headers"]["Authorization"] == "***"
+    assert "SECRETTOKEN" not in json.dumps(clean) and "deadbeef" not in json.dumps(clean)
+
+
+def test_throttling_is_retried_and_counted():
+    with canned(status=400, body=b'{"__type": "ThrottlingException", "message": "slow down"}') as server:
+        caller = Caller(Connection(server.url, timeout=5, throttle_retries=2))
+        import conformance.client as client_module
+
+        original = client_module.time.sleep
+        client_module.time.sleep = lambda s: None
+        try:
+            response = caller.call("DescribeWorkspaces", {})
+        finally:
+            client_module.time.sleep = original
+        assert response.error_code == "ThrottlingException"
+        assert caller.throttled == 2 and len(server.requests) == 3
+        caller.close()
