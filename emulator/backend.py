@@ -237,7 +237,11 @@ class Backend:
     def create_workspaces(self, params: dict) -> dict:
         failed, pending = [], []
         for request in params["Workspaces"]:
-            self._check_tags(request.get("Tags") or [])
+            tags = request.get("Tags") or []
+            self._check_tags(tags)
+            if len({t["Key"] for t in tags}) > self.contract.max_tags and "tags_no_limit" not in self.faults:
+                raise ApiError.of_kind("limit_exceeded",
+                                       f"A WorkSpace can have at most {self.contract.max_tags} tags.")
         for request in params["Workspaces"]:
             code, message = self._creation_refusal(request)
             if code:
