@@ -161,7 +161,8 @@ class Backend:
             return self.store.tags_of(resource_id)
         if "tags_unknown_resource_accepted" in self.faults:
             return None
-        if not resource_id.startswith(self.contract.taggable_prefixes):
+        # DescribeTags models only ResourceNotFoundException, which the rule also accepts.
+        if not resource_id.startswith(self.contract.taggable_prefixes) and operation != "DescribeTags":
             raise ApiError.of_kind("invalid_parameter",
                                    f"The resource id {resource_id!r} does not name a taggable resource "
                                    f"(ids start with {', '.join(self.contract.taggable_prefixes)}).")
