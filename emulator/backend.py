@@ -238,6 +238,10 @@ class Backend:
     def create_workspaces(self, params: dict) -> dict:
         failed, pending = [], []
         for request in params["Workspaces"]:
+            problem = self._request_problem(request.get("WorkspaceProperties") or {}) or self._naming_problem(request)
+            if problem:
+                raise ApiError.of_kind("invalid_parameter", problem)
+        for request in params["Workspaces"]:
             tags = request.get("Tags") or []
             self._check_tags(tags)
             if len({t["Key"] for t in tags}) > self.contract.max_tags and "tags_no_limit" not in self.faults:
@@ -259,11 +263,6 @@ class Backend:
             return "ResourceNotFound.Directory", "The specified directory could not be found in the specified region."
         if bundle_id not in self.store.bundles:
             return "ResourceNotFound.Bundle", f"The specified bundle {bundle_id} could not be found."
-        if user == _UNDEFINED_USER and not request.get("WorkspaceName"):
-            return "InvalidParameterValuesException", "WorkspaceName is required when UserName is [UNDEFINED]."
-        if user != _UNDEFINED_USER and request.get("WorkspaceName"):
-            return ("InvalidParameterValuesException",
-                    "WorkspaceName applies only to user-decoupled WorkSpaces (UserName [UNDEFINED]).")
         if user != _UNDEFINED_USER:
             for other in self._all_live():
                 if other.directory_id == directory_id and other.user_name.lower() == user.lower():
@@ -274,6 +273,35 @@ class Backend:
         if problem:
             return "InvalidParameterValuesException", problem
         return None, None
+
+    @staticmethod
+    def _naming_problem(request: dict) -> str | None:
+        decoupled = request.get("UserName") == _UNDEFINED_USER
+        if decoupled and "WorkspaceName" not in request:
+            return "WorkspaceName is required when UserName is [UNDEFINED]."
+        if not decoupled and "WorkspaceName" in request:
+            return "WorkspaceName applies only to user-decoupled WorkSpaces (UserName [UNDEFINED])."
+        return None
+
+    def _request_problem(self, given: dict, modification: bool = False) -> str | None:
+        """Why the WorkspaceProperties of a request break a documented rule on their own, or None."""
+        contract = self.contract
+        timeout = given.get("RunningModeAutoStopTimeoutInMinutes")
+        if isinstance(timeout, int) and (timeout <= 0 or timeout % contract.timeout_step):
+            return (f"RunningModeAutoStopTimeoutInMinutes must be a positive multiple of {contract.timeout_step}; "
+                    f"got {timeout!r}.")
+        if given.get("RunningMode") == "MANUAL" and contract.manual_refused:
+            return "RunningMode MANUAL is available only to WorkSpaces Core accounts."
+        root, user = given.get("RootVolumeSizeGib"), given.get("UserVolumeSizeGib")
+        root = root if isinstance(root, int) else None
+        user = user if isinstance(user, int) else None
+        if (root is not None or user is not None) and not any(
+                (root is None or g["root"][0] <= root <= g["root"][1]) and
+                (user is None or g["user"][0] <= user <= g["user"][1]) for g in contract.volume_groups):
+            return f"The volume sizes root={root} GB, user={user} GB are not a supported combination."
+        if modification and sum(k in given for k in ("RootVolumeSizeGib", "UserVolumeSizeGib", "ComputeTypeName")) > 1:
+            return "One call may change only one of the root volume, the user volume and the compute type."
+        return None
 
     def _properties_problem(self, properties: dict) -> str | None:
         """Why a complete set of WorkspaceProperties is refused, or None."""
@@ -452,6 +480,9 @@ class Backend:
                            f"The WorkSpace {workspace_id} is in state {record.state}; "
                            f"its properties can be modified only in {', '.join(allowed)}.")
         changes = dict(params.get("WorkspaceProperties") or {})
+        problem = self._request_problem(changes, modification=True)
+        if problem:
+            raise ApiError.of_kind("invalid_parameter", problem)
         self._check_modification(record, changes)
         properties = record.properties
         properties.update(changes)

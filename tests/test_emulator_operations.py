@@ -313,12 +313,7 @@ def test_create_duplicate_user_is_failed_request(client, emu):
 @pytest.mark.parametrize("change,code", [
     ({"DirectoryId": "d-0000000000"}, "ResourceNotFound.Directory"),
     ({"BundleId": "wsb-000000000"}, "ResourceNotFound.Bundle"),
-    ({"WorkspaceProperties": {"RunningMode": "AUTO_STOP", "RunningModeAutoStopTimeoutInMinutes": 90}},
-     "InvalidParameterValuesException"),
-    ({"WorkspaceProperties": {"RunningMode": "MANUAL"}}, "InvalidParameterValuesException"),
-    ({"WorkspaceProperties": {"RootVolumeSizeGib": 80, "UserVolumeSizeGib": 20}}, "InvalidParameterValuesException"),
-    ({"WorkspaceName": "named_ws"}, "InvalidParameterValuesException"),
-    ({"UserName": "[UNDEFINED]"}, "InvalidParameterValuesException"),
+    ({"WorkspaceProperties": {"RootVolumeSizeGib": 175}}, "InvalidParameterValuesException"),
 ])
 def test_create_refusals_are_failed_requests(client, emu, change, code):
     request = {"DirectoryId": _directory(emu), "UserName": "dave", "BundleId": _bundle(emu), **change}
@@ -327,6 +322,24 @@ def test_create_refusals_are_failed_requests(client, emu, change, code):
     assert result["FailedRequests"][0]["ErrorCode"] == code
     assert result["FailedRequests"][0]["ErrorMessage"]
     _output_valid("CreateWorkspaces", result)
+
+
+@pytest.mark.parametrize("change,rule", [
+    ({"WorkspaceProperties": {"RunningMode": "AUTO_STOP", "RunningModeAutoStopTimeoutInMinutes": 90}},
+     "errors.constraint.auto_stop_timeout_step"),
+    ({"WorkspaceProperties": {"RunningMode": "ALWAYS_ON", "RunningModeAutoStopTimeoutInMinutes": 0}},
+     "errors.constraint.auto_stop_timeout_step"),
+    ({"WorkspaceProperties": {"RunningMode": "MANUAL"}}, "errors.constraint.manual_running_mode"),
+    ({"WorkspaceProperties": {"RootVolumeSizeGib": 80, "UserVolumeSizeGib": 20}}, "errors.constraint.volume_sizes"),
+    ({"WorkspaceProperties": {"RootVolumeSizeGib": 100}}, "errors.constraint.volume_sizes"),
+    ({"WorkspaceName": "named_ws"}, "errors.constraint.workspace_name_user_decoupled"),
+    ({"UserName": "[UNDEFINED]"}, "errors.constraint.workspace_name_user_decoupled"),
+])
+def test_create_rule_violations_are_refused_whole(client, emu, change, rule):
+    request = {"DirectoryId": _directory(emu), "UserName": "dave", "BundleId": _bundle(emu), **change}
+    good = {"DirectoryId": _directory(emu), "UserName": "erin", "BundleId": _bundle(emu)}
+    assert _code(client.create_workspaces, Workspaces=[good, request]) in specs.rule(rule)["codes"]
+    assert client.describe_workspaces()["Workspaces"] == []
 
 
 def test_create_user_decoupled_workspaces(client, emu):
@@ -473,6 +486,8 @@ def test_modify_properties_happy_path(client, emu):
     ({"RootVolumeSizeGib": 60}, "InvalidParameterValuesException"),
     ({"RootVolumeSizeGib": 175, "UserVolumeSizeGib": 100}, "InvalidParameterValuesException"),
     ({"UserVolumeSizeGib": 100, "ComputeTypeName": "POWER"}, "InvalidParameterValuesException"),
+    ({"RootVolumeSizeGib": 80, "UserVolumeSizeGib": 50}, "InvalidParameterValuesException"),
+    ({"RunningMode": "ALWAYS_ON", "RunningModeAutoStopTimeoutInMinutes": 30}, "InvalidParameterValuesException"),
     ({"UserVolumeSizeGib": 100}, "InvalidResourceStateException"),
 ])
 def test_modify_refusals(client, emu, properties, code):
