@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, fields
 
 from hypothesis import strategies as st
 
-__all__ = ["ResourcePool", "id_from_pattern", "live_ids", "mixed"]
+__all__ = ["ResourcePool", "id_from_pattern", "is_id_shape", "live_ids", "mixed"]
 
 # Which pool list feeds which shape; ResourceId (the tag operations) takes any
 # taggable resource.
@@ -63,6 +63,11 @@ class ResourcePool:
         for name in names:
             out.extend(v for v in getattr(self, name) if v not in out)
         return out
+
+
+def is_id_shape(shape: str) -> bool:
+    """Whether a shape names a resource id (WorkspaceId, BundleId, ConnectionAliasId...)."""
+    return shape in SHAPE_FIELDS or shape.endswith("Id")
 
 
 def id_from_pattern(anchored: str) -> st.SearchStrategy[str]:

@@ -50,12 +50,16 @@ def requests(operation: str, pool: ResourcePool | None = None) -> st.SearchStrat
 def compiler(operation: str, pool: ResourcePool | None = None) -> "Compiler":
     """The cached :class:`Compiler` for ``operation`` and ``pool``."""
     specs.operation(operation)
-    return _compiler(operation, _pool_key(pool), pool)
+    key = (operation, _pool_key(pool))
+    found = _COMPILERS.get(key)
+    if found is None:
+        # A snapshot of the pool: later changes to the caller's lists make a new key.
+        snapshot = ResourcePool(*[list(v) for v in key[1]]) if pool is not None else None
+        found = _COMPILERS[key] = Compiler(operation, snapshot)
+    return found
 
 
-@functools.lru_cache(maxsize=512)
-def _compiler(operation: str, key, pool) -> "Compiler":
-    return Compiler(operation, pool)
+_COMPILERS: dict = {}
 
 
 def _b64(data: bytes) -> str:
@@ -153,7 +157,12 @@ class Compiler:
             strategy = st.text(min_size=low, max_size=high)
         else:
             compiled = compile_pattern(anchored)
-            if compiled.within(low, high) and anchored == schema.get("pattern"):
+            if (identifiers.is_id_shape(node.shape) and compiled.within(low, high)
+                    and anchored == schema.get("pattern")):
+                # Ids: Hypothesis' own full-match regex strategy. Other patterned
+                # strings (names, ARNs, descriptions) use the length-aware
+                # builder, which draws two choices per string instead of one
+                # per character.
                 strategy = identifiers.id_from_pattern(anchored)
             else:
                 strategy = self._built(compiled, low, high)
