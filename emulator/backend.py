@@ -179,9 +179,12 @@ class Backend:
     # -- tags ------------------------------------------------------------------------------
 
     def create_tags(self, params: dict) -> dict:
-        tags = self._tag_target(params["ResourceId"], "CreateTags")
+        # The request's own tags are judged before the resource is looked up, as validation is.
         new = params["Tags"]
         self._check_tags(new)
+        if len({tag["Key"] for tag in new}) > self.contract.max_tags and "tags_no_limit" not in self.faults:
+            raise ApiError.of_kind("limit_exceeded", f"A resource can have at most {self.contract.max_tags} tags.")
+        tags = self._tag_target(params["ResourceId"], "CreateTags")
         if tags is None:
             return {}
         merged = list(tags)
@@ -216,14 +219,14 @@ class Backend:
                         "without leading or trailing spaces.")
 
     def delete_tags(self, params: dict) -> dict:
-        tags = self._tag_target(params["ResourceId"], "DeleteTags")
-        if tags is None or "tags_delete_ignored" in self.faults:
-            return {}
         gone = set(params["TagKeys"])
-        reserved = [key for key in gone if self._reserved(key)]
+        reserved = [key for key in params["TagKeys"] if self._reserved(key)]
         if reserved:
             raise ApiError.of_kind("invalid_parameter",
                                    f"The tag key {reserved[0]!r} uses the reserved prefix {self.contract.reserved_prefix!r}.")
+        tags = self._tag_target(params["ResourceId"], "DeleteTags")
+        if tags is None or "tags_delete_ignored" in self.faults:
+            return {}
         tags[:] = [pair for pair in tags if pair[0] not in gone]
         return {}
 
@@ -471,6 +474,10 @@ class Backend:
 
     def modify_workspace_properties(self, params: dict) -> dict:
         workspace_id = params["WorkspaceId"]
+        changes = dict(params.get("WorkspaceProperties") or {})
+        problem = self._request_problem(changes, modification=True)
+        if problem:
+            raise ApiError.of_kind("invalid_parameter", problem)
         record = self._live(workspace_id)
         if record is None:
             raise ApiError.of_kind("not_found", f"The WorkSpace {workspace_id} could not be found.")
@@ -479,10 +486,6 @@ class Backend:
             raise ApiError(code if code.endswith("Exception") else "InvalidResourceStateException",
                            f"The WorkSpace {workspace_id} is in state {record.state}; "
                            f"its properties can be modified only in {', '.join(allowed)}.")
-        changes = dict(params.get("WorkspaceProperties") or {})
-        problem = self._request_problem(changes, modification=True)
-        if problem:
-            raise ApiError.of_kind("invalid_parameter", problem)
         self._check_modification(record, changes)
         properties = record.properties
         properties.update(changes)

@@ -40,7 +40,8 @@ def dispatch(backend, target: str | None, body: bytes) -> tuple[int, dict | byte
         if operation == "DescribeWorkspacesConnectionStatus" and "unimplemented_connection_status" in faults:
             return 500, _HTML_500
         try:
-            params = json.loads(body or b"{}")
+            # An empty body is not a JSON document: AWS answers SerializationException.
+            params = json.loads(body)
         except (ValueError, UnicodeDecodeError):
             if "server_error_on_malformed_json" in faults:
                 raise ApiError("InternalFailure", "An internal error occurred.", 500) from None

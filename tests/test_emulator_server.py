@@ -63,9 +63,9 @@ def test_wire_errors_are_aws_json_400(emu, headers, body, code):
     assert response_headers["x-amzn-RequestId"]
 
 
-def test_empty_body_reads_as_empty_object_and_get_is_refused(emu):
+def test_empty_body_is_malformed_and_get_is_refused(emu):
     status, headers, parsed = _post(emu.url, b"", dict(TARGET, **{"X-Amz-Target": "WorkspacesService.DescribeWorkspaces"}))
-    assert status == 200 and parsed == {"Workspaces": []} and headers["x-amzn-RequestId"]
+    assert status == 400 and parsed["__type"] == "SerializationException" and headers["x-amzn-RequestId"]
     status, _, parsed = _post(emu.url, None, {}, method="GET")
     assert status == 400 and parsed["__type"] == "UnknownOperationException"
 
