@@ -42,6 +42,7 @@ CHECK_TIERS = {
 
 API_DOCS = "https://docs.aws.amazon.com/workspaces/latest/api/API_{operation}.html"
 JSON_CONTENT_TYPES = ("application/x-amz-json-1.1", "application/json")
+COMMON_ERRORS = "https://docs.aws.amazon.com/workspaces/latest/api/CommonErrors.html"
 
 
 @dataclasses.dataclass
@@ -292,8 +293,8 @@ def not_a_server_error(exchange: Exchange) -> None:
             f"Server error HTTP {exchange.response.status}",
             "The target answered with a server error. Invalid input must be rejected with a 4xx "
             "client error and valid input served; a 5xx is never a conformant answer.",
-            "errors.no_server_error",
-            API_DOCS.format(operation="CommonErrors").replace("API_CommonErrors", "CommonErrors"),
+            "errors.server_error",
+            rule_source("errors.server_error", COMMON_ERRORS),
         )
 
 
@@ -350,7 +351,7 @@ def content_type(exchange: Exchange) -> None:
     if media not in JSON_CONTENT_TYPES:
         fail(exchange, "content_type", f"Content-Type {declared or '<none>'!r}",
              f"An awsJson1_1 response must declare Content-Type {JSON_CONTENT_TYPES[0]}.",
-             "wire.content_type", "botocore model: metadata protocol json, jsonVersion 1.1")
+             "errors.error_shape", rule_source("errors.error_shape", "botocore model: metadata protocol json, jsonVersion 1.1"))
 
 
 @check("positive_data_acceptance", applies_to="valid")
@@ -406,9 +407,9 @@ def negative_data_rejection(exchange: Exchange) -> None:
          rule, source)
 
 
-@check("error_shape", applies_to="invalid")
+@check("error_shape")
 def error_shape(exchange: Exchange) -> None:
-    """An error is an AWS JSON error: a JSON object with a ``__type`` code and a message."""
+    """An error is an AWS JSON error: a JSON object with ``__type`` and a message, at its modelled status."""
     response = exchange.response
     if response.status < 400 or response.status >= 500:
         return
@@ -425,7 +426,15 @@ def error_shape(exchange: Exchange) -> None:
         fail(exchange, "error_shape", "Malformed AWS JSON error",
              "An awsJson1_1 error body must be a JSON object with `__type` and `message`; "
              + " and ".join(problems) + ".",
-             "errors.shape", "https://docs.aws.amazon.com/workspaces/latest/api/CommonErrors.html")
+             "errors.error_shape", rule_source("errors.error_shape", COMMON_ERRORS))
+    modelled = {error["code"]: error for error in exchange.spec["errors"]}
+    error = modelled.get(response.error_code)
+    if error is not None and response.status != error["http_status"]:
+        fail(exchange, "error_shape", f"{response.error_code} with HTTP {response.status}",
+             f"The model declares {response.error_code} with HTTP {error['http_status']}, "
+             f"but the target sent HTTP {response.status}.",
+             f"model.{exchange.operation}.errors.{response.error_code}",
+             f"botocore model: {response.error_code}; " + API_DOCS.format(operation=exchange.operation))
 
 
 @check("error_code", applies_to="invalid")

@@ -147,7 +147,7 @@ class Run:
     def _no_answer(self, operation, request, reproduce, error) -> CheckFailure:
         return CheckFailure(
             check="not_a_server_error", operation=operation, title="No answer from the target",
-            message=f"The request got no HTTP response: {error}", rule="errors.no_server_error",
+            message=f"The request got no HTTP response: {error}", rule="errors.server_error",
             source="https://docs.aws.amazon.com/workspaces/latest/api/CommonErrors.html",
             request=request, response={}, reproduce=reproduce,
         )

@@ -9,7 +9,9 @@ from hypothesis import given
 import strategies
 from conformance.checks import REGISTRY
 
-VALID_CHECKS = ["not_a_server_error", "response_schema", "response_enum", "positive_data_acceptance", "content_type"]
+VALID_CHECKS = [
+    "not_a_server_error", "response_schema", "response_enum", "error_shape", "positive_data_acceptance", "content_type",
+]
 INVALID_CHECKS = ["not_a_server_error", "negative_data_rejection", "error_shape", "error_code", "content_type"]
 
 

@@ -1,0 +1,378 @@
+"""State rules: preconditions, transitions, completion within deadlines, use after terminate.
+
+Three ways in, judged by the same model (``strategies.lifecycle``):
+
+- a *journey*: one WorkSpace created, modified, stopped, started, rebooted,
+  rebuilt and terminated, each effect followed until it settles;
+- a *survey*: every action tried in every state the suite can reach, refused
+  or accepted as rules.json's preconditions say;
+- the Hypothesis state machine, which walks the same actions at random.
+
+The journey and the survey run once per run and are shared by the tests of
+their operations, so a real account pays for each WorkSpace once.
+"""
+from __future__ import annotations
+
+import functools
+
+import pytest
+from hypothesis import HealthCheck, Phase, settings
+from hypothesis.stateful import run_state_machine_as_test
+
+from strategies.lifecycle import GONE, lifecycle_machine
+
+from .behaviour import MODIFY, LifecycleDriver, Unjudgeable, require
+from .checks import CheckFailure
+
+TRANSITION_OPERATIONS = ["CreateWorkspaces", MODIFY, "StopWorkspaces", "StartWorkspaces", "RebootWorkspaces",
+                         "RebuildWorkspaces"]
+PRECONDITION_OPERATIONS = ["StartWorkspaces", "StopWorkspaces", "RebootWorkspaces", "RebuildWorkspaces", MODIFY]
+# What each journey step needs done before it, beyond its own operation.
+NEEDS = {
+    "StartWorkspaces": ("StopWorkspaces",),
+    "DescribeWorkspacesConnectionStatus": ("StopWorkspaces",),
+}
+
+
+class Findings:
+    """What a shared scenario found, per operation: failures, and whether the operation was exercised."""
+
+    def __init__(self) -> None:
+        self.failures: dict[str, list[CheckFailure]] = {}
+        self.exercised: set[str] = set()
+        self.blocked: dict[str, str] = {}
+
+    def add(self, failure: CheckFailure) -> None:
+        self.failures.setdefault(failure.operation, []).append(failure)
+
+    def raise_for(self, operation: str, checks: tuple[str, ...]) -> None:
+        """Raise the failures of ``operation`` under ``checks``, or skip if it was never exercised."""
+        found = [f for f in self.failures.get(operation, []) if f.check in checks]
+        if len(found) == 1:
+            raise found[0]
+        if found:
+            raise ExceptionGroup(f"{len(found)} lifecycle failures for {operation}", found)
+        if operation not in self.exercised:
+            pytest.skip(self.blocked.get(operation, f"unjudgeable: {operation} was never reached"))
+
+
+def _step(findings: Findings, operation: str, run_step) -> bool:
+    """Run one scenario step; record its failure. Returns whether the scenario may go on."""
+    try:
+        run_step()
+    except CheckFailure as failure:
+        findings.add(failure)
+        findings.exercised.add(operation)
+        return False
+    except Unjudgeable as why:
+        findings.blocked[operation] = f"unjudgeable: {why}"
+        return False
+    findings.exercised.add(operation)
+    return True
+
+
+def _block_rest(findings: Findings, operations, reason: str) -> None:
+    for operation in operations:
+        if operation not in findings.exercised:
+            findings.blocked.setdefault(operation, reason)
+
+
+@functools.lru_cache(maxsize=None)
+def journey(run) -> Findings:
+    """Create, modify, stop (and check the connection state), start, reboot, rebuild, terminate."""
+    findings = Findings()
+    driver = LifecycleDriver(run)
+    order = TRANSITION_OPERATIONS + ["DescribeWorkspacesConnectionStatus", "TerminateWorkspaces"]
+    if not driver.can_create():
+        _block_rest(findings, order, "budget: no WorkSpace may be created (see --max-workspaces)"
+                    if driver.implemented("CreateWorkspaces") else
+                    "not implemented: the journey needs CreateWorkspaces")
+        return findings
+    box = {}
+    try:
+        if not _step(findings, "CreateWorkspaces", lambda: box.update(ws=driver.create("AUTO_STOP"))):
+            _block_rest(findings, order, "blocked: the journey's WorkSpace could not be created and settled")
+            return findings
+        workspace_id, state = box["ws"]
+        mode = "AUTO_STOP"
+
+        def act(operation, expect_from):
+            def run_step():
+                nonlocal state
+                if state != expect_from:
+                    raise Unjudgeable(f"the journey's WorkSpace is {state}, not {expect_from}")
+                outcome = driver.act(operation, workspace_id, mode)
+                driver.judge(driver.model.judge_outcome(operation, state, mode, outcome), workspace_id)
+                state = driver.settle(operation, workspace_id, expect_from, mode, accepted=True)
+            return run_step
+
+        plan = [
+            (MODIFY, "AVAILABLE"),
+            ("StopWorkspaces", "AVAILABLE"),
+            ("DescribeWorkspacesConnectionStatus", "STOPPED"),
+            ("StartWorkspaces", "STOPPED"),
+            ("RebootWorkspaces", "AVAILABLE"),
+            ("RebuildWorkspaces", "AVAILABLE"),
+        ]
+        for operation, expect_from in plan:
+            missing = [op for op in (operation, *NEEDS.get(operation, ())) if not driver.implemented(op)]
+            if missing:
+                findings.blocked[operation] = (f"not implemented: {missing[0]} is not implemented by the target"
+                                               + (f" (needed before {operation})" if missing[0] != operation else ""))
+                continue
+            if operation == "DescribeWorkspacesConnectionStatus":
+                _step(findings, operation, lambda: connection_state(driver, workspace_id, state))
+                continue
+            if not _step(findings, operation, act(operation, expect_from)):
+                try:
+                    state = driver.settle(None, workspace_id, state, mode, accepted=False, judge=False)
+                except Unjudgeable:
+                    state = None
+        if not driver.implemented("TerminateWorkspaces"):
+            findings.blocked["TerminateWorkspaces"] = "not implemented: TerminateWorkspaces is not implemented by the target"
+        else:
+            def terminate():
+                nonlocal state
+                outcome = driver.act("TerminateWorkspaces", workspace_id, mode)
+                if state is not None:
+                    driver.judge(driver.model.judge_outcome("TerminateWorkspaces", state, mode, outcome), workspace_id)
+                state = driver.settle("TerminateWorkspaces", workspace_id, state, mode,
+                                      accepted=outcome.kind == "accepted")
+                driver.mine[workspace_id]["state"] = state
+                if state == GONE:
+                    driver.check_gone(workspace_id)
+            _step(findings, "TerminateWorkspaces", terminate)
+    finally:
+        driver.close()
+    return findings
+
+
+def connection_state(driver: LifecycleDriver, workspace_id: str, state: str) -> None:
+    """DescribeWorkspacesConnectionStatus agrees with the WorkSpace's state (rules.json ``connection``)."""
+    import specs
+
+    from strategies.lifecycle import Verdict
+
+    params = {"WorkspaceIds": [workspace_id]}
+    exchange = driver.run.call("DescribeWorkspacesConnectionStatus", params)
+    driver.last = exchange
+    driver.history.setdefault(workspace_id, []).append(("DescribeWorkspacesConnectionStatus", params))
+    body = exchange.response.json
+    if exchange.response.status != 200 or not isinstance(body, dict):
+        raise Unjudgeable(f"DescribeWorkspacesConnectionStatus failed: {exchange.response.describe(300)}")
+    for entry in body.get("WorkspacesConnectionStatus") or []:
+        if not isinstance(entry, dict) or entry.get("WorkspaceId") != workspace_id:
+            continue
+        connection = entry.get("ConnectionState")
+        for rule in specs.rules()["connection"]:
+            if rule["kind"] == "state_implies" and state in rule["states"] and connection not in rule["connection_states"]:
+                driver.judge(Verdict("state_transition", "DescribeWorkspacesConnectionStatus", rule["id"],
+                                     f"ConnectionState {connection} for a {state} WorkSpace",
+                                     f"{rule['description']} The target reported {connection!r} for {workspace_id}."),
+                             workspace_id)
+            if (rule["kind"] == "connection_requires_states" and connection in rule["connection_states"]
+                    and state not in rule["states"]):
+                driver.judge(Verdict("state_transition", "DescribeWorkspacesConnectionStatus", rule["id"],
+                                     f"ConnectionState {connection} for a {state} WorkSpace",
+                                     f"{rule['description']} The WorkSpace is {state}, yet the target reported "
+                                     f"{connection!r}."), workspace_id)
+
+
+@pytest.mark.conformance(checks=["state_transition", "async_completion"], operations=TRANSITION_OPERATIONS)
+def test_transitions(operation, check, target_run):
+    """Each action's effect, followed until it settles, is a path of the state graph within the deadlines."""
+    require(target_run, "CreateWorkspaces", "DescribeWorkspaces", operation, purpose="the lifecycle journey")
+    journey(target_run).raise_for(operation, (check,))
+
+
+@pytest.mark.conformance(checks=["state_transition"], operations=["DescribeWorkspacesConnectionStatus"])
+def test_connection_state_follows_workspace_state(operation, target_run):
+    """A STOPPED WorkSpace's connection state is UNKNOWN; CONNECTED only while running."""
+    require(target_run, "CreateWorkspaces", "StopWorkspaces", purpose="a STOPPED WorkSpace")
+    journey(target_run).raise_for(operation, ("state_transition",))
+
+
+@pytest.mark.conformance(checks=["use_after_terminate"], operations=["TerminateWorkspaces"])
+def test_use_after_terminate(operation, target_run):
+    """A terminated WorkSpace goes TERMINATING, disappears, and every later action is refused."""
+    require(target_run, "CreateWorkspaces", "DescribeWorkspaces", purpose="a WorkSpace to terminate")
+    journey(target_run).raise_for(operation, ("use_after_terminate", "state_transition", "async_completion"))
+
+
+# --- the precondition survey -------------------------------------------------------------------
+
+# How to bring a WorkSpace from a settled state into each probed state: (from, action).
+ROUTES = {
+    "STOPPED": ("AVAILABLE", "StopWorkspaces"),
+    "STOPPING": ("AVAILABLE", "StopWorkspaces"),
+    "STARTING": ("STOPPED", "StartWorkspaces"),
+    "REBOOTING": ("AVAILABLE", "RebootWorkspaces"),
+    "REBUILDING": ("AVAILABLE", "RebuildWorkspaces"),
+    "AVAILABLE": ("STOPPED", "StartWorkspaces"),
+}
+
+
+class Survey:
+    """Tries each action in each reachable state and judges acceptance against the preconditions."""
+
+    def __init__(self, run) -> None:
+        self.run = run
+        self.driver = LifecycleDriver(run)
+        self.findings = Findings()
+        self.workspace: str | None = None
+        self.state: str | None = None
+        self.mode = "AUTO_STOP"
+
+    def settle(self) -> None:
+        self.state = self.driver.settle(None, self.workspace, self.state, self.mode, accepted=False, judge=False)
+
+    def reach(self, target: str, depth: int = 0) -> bool:
+        """Bring the WorkSpace to ``target``; transitional targets only on the polled clock."""
+        if self.state == target:
+            return True
+        if self.state is not None and not self.driver.model.is_settled(self.state):
+            self.settle()
+            if self.state == target:
+                return True
+        settled = self.driver.model.is_settled(target)
+        route = ROUTES.get(target)
+        if depth > 3 or route is None or (not settled and not self.driver.strict):
+            return False
+        start, action = route
+        if not self.driver.implemented(action) or not self.reach(start, depth + 1):
+            return False
+        outcome = self.driver.act(action, self.workspace, self.mode)
+        if outcome.kind != "accepted":
+            self.settle()
+            return False
+        if settled:
+            self.settle()
+            return self.state == target
+        self.state = target  # the polled clock holds it there until the next DescribeWorkspaces
+        return True
+
+    def probe(self, operation: str, state: str) -> None:
+        """Send ``operation`` to the WorkSpace in ``state`` and judge acceptance or refusal."""
+        if not self.driver.implemented(operation) or not self.reach(state):
+            return
+        outcome = self.driver.act(operation, self.workspace, self.mode)
+        verdict = self.driver.model.judge_outcome(operation, state, self.mode, outcome)
+        if verdict is not None and not self.driver.strict and outcome.kind != "accepted":
+            # A real endpoint may have moved on by itself: judge a refusal only if the state held.
+            if self.driver.describe(self.workspace) != state:
+                verdict = None
+        self.findings.exercised.add(operation)
+        try:
+            self.driver.judge(verdict, self.workspace)
+        except CheckFailure as failure:
+            self.findings.add(failure)
+        if outcome.kind == "accepted":
+            self.settle()
+
+    def run_all(self) -> Findings:
+        driver = self.driver
+        if not driver.can_create():
+            for operation in PRECONDITION_OPERATIONS:
+                self.findings.blocked[operation] = "budget: no WorkSpace may be created (see --max-workspaces)"
+            return self.findings
+        try:
+            self._survey()
+        except Unjudgeable as why:
+            for operation in PRECONDITION_OPERATIONS:
+                self.findings.blocked.setdefault(operation, f"unjudgeable: {why}")
+        finally:
+            driver.close()
+        return self.findings
+
+    def _survey(self) -> None:
+        driver = self.driver
+        created = self._create_without_settling() if driver.strict else None
+        if created:
+            # Probe PENDING before the first poll: refusals leave it PENDING, so all can be tried.
+            for operation in PRECONDITION_OPERATIONS:
+                if self.state != "PENDING":
+                    break
+                self.probe(operation, "PENDING")
+            self.settle()
+        else:
+            found = driver.create(self.mode)
+            if found is None:
+                return
+            self.workspace, self.state = found
+        phases = ["AVAILABLE", "STOPPING", "STOPPED", "STARTING", "REBOOTING", "REBUILDING", "AVAILABLE"]
+        for phase in phases:
+            for operation in PRECONDITION_OPERATIONS:
+                self.probe(operation, phase)
+        if driver.can_create():
+            # Start and Stop also depend on the running mode: an ALWAYS_ON WorkSpace refuses both.
+            found = driver.create("ALWAYS_ON")
+            if found is not None:
+                self.workspace, self.state = found
+                self.mode = "ALWAYS_ON"
+                for operation in ("StopWorkspaces", "StartWorkspaces"):
+                    self.probe(operation, "AVAILABLE")
+
+    def _create_without_settling(self) -> bool:
+        driver = self.driver
+        directory, bundle = driver.placement()
+        from .cleanup import run_tags
+
+        params = {"Workspaces": [{"DirectoryId": directory, "UserName": driver.user_name(), "BundleId": bundle,
+                                  "WorkspaceProperties": {"RunningMode": self.mode},
+                                  "Tags": run_tags(driver.target.run_id)}]}
+        exchange = self.run.call("CreateWorkspaces", params)
+        body = exchange.response.json if isinstance(exchange.response.json, dict) else {}
+        pending = [p for p in body.get("PendingRequests") or [] if isinstance(p, dict) and p.get("WorkspaceId")]
+        if not pending:
+            raise Unjudgeable(f"CreateWorkspaces did not create a WorkSpace: {exchange.response.describe(300)}")
+        self.workspace = pending[0]["WorkspaceId"]
+        driver.target.created.append(self.workspace)
+        driver.mine[self.workspace] = {"state": "PENDING", "mode": self.mode}
+        driver.history[self.workspace] = [("CreateWorkspaces", params)]
+        self.state = "PENDING"
+        return True
+
+
+@functools.lru_cache(maxsize=None)
+def survey(run) -> Findings:
+    return Survey(run).run_all()
+
+
+@pytest.mark.conformance(checks=["state_precondition"], operations=PRECONDITION_OPERATIONS)
+def test_state_preconditions(operation, target_run):
+    """Each action is accepted exactly in the states (and running modes) rules.json allows."""
+    require(target_run, "CreateWorkspaces", "DescribeWorkspaces", operation, purpose="the precondition survey")
+    survey(target_run).raise_for(operation, ("state_precondition",))
+
+
+# --- the state machine -------------------------------------------------------------------------
+
+
+def machine_settings(remote: bool) -> settings:
+    """The profile's settings, capped so one run of the machine stays short."""
+    current = settings()
+    return settings(
+        current,
+        max_examples=1 if remote else min(current.max_examples, 6),
+        stateful_step_count=min(current.stateful_step_count, 4 if remote else 10),
+        deadline=None,
+        phases=[phase for phase in current.phases if phase not in (Phase.shrink, Phase.explain)],
+        suppress_health_check=list(HealthCheck),
+        database=None,
+    )
+
+
+@pytest.mark.conformance(checks=["state_transition"], operations=["CreateWorkspaces"])
+def test_state_machine(operation, target_run):
+    """Random walks over the lifecycle; a failure names the operation and rule at fault."""
+    require(target_run, "CreateWorkspaces", "DescribeWorkspaces", purpose="the lifecycle state machine")
+    driver = LifecycleDriver(target_run)
+    if not driver.can_create() and not driver.mine:
+        pytest.skip("budget: no WorkSpace may be created (see --max-workspaces)")
+    machine = lifecycle_machine(driver)
+    try:
+        run_state_machine_as_test(machine, settings=machine_settings(target_run.target.remote))
+    except Unjudgeable as why:
+        pytest.skip(f"unjudgeable: {why}")
+    finally:
+        driver.close()
