@@ -11,6 +11,7 @@ every call.
 from __future__ import annotations
 
 import base64
+import copy
 import functools
 import random
 import zlib
@@ -20,9 +21,8 @@ import specs
 
 from . import semantics, wire
 from .invalid import _repair, _string_lengths, _text, materialise
-from .patterns import pattern as compile_pattern
 from .requests import compiler as get_compiler
-from .schema import ITEM, VALUE, Site, children, root_node, sites
+from .schema import ITEM, Site, Step, children, dotted, root_node, sites
 
 __all__ = ["Boundary", "boundaries", "minimal_request"]
 
@@ -121,8 +121,6 @@ def _minimal(c, steps: tuple, rng: random.Random):
 
 
 def _step(segment, node, parent):
-    from .schema import Step
-
     return Step(segment, node, parent)
 
 
@@ -215,7 +213,6 @@ def _assemble(c, site, value, valid, keyword, note) -> Boundary:
     container, key, segments = materialise(src, params, site.steps)
     container[key] = value
     _repair(src, c.operation, params, site.steps, container)
-    from .schema import dotted
 
     raw = not wire.boto3_sends_exactly(c.operation, params)
     return Boundary(c.operation, params, bool(valid), dotted(segments), keyword, note, raw)
@@ -224,4 +221,5 @@ def _assemble(c, site, value, valid, keyword, note) -> Boundary:
 def boundaries(operation: str) -> list[Boundary]:
     """The boundary cases of ``operation``, the same list on every call."""
     specs.operation(operation)
-    return list(_cases(operation))
+    # Copies: the cached cases must not change when a caller edits a request.
+    return copy.deepcopy(list(_cases(operation)))

@@ -16,13 +16,12 @@ from dataclasses import dataclass
 
 from hypothesis import strategies as st
 
-import specs
 
 from . import semantics, wire
 from .identifiers import ResourcePool
 from .patterns import pattern as compile_pattern
 from .requests import SEEDS, compiler as get_compiler
-from .schema import INT32, ITEM, VALUE, Site, dotted, sites
+from .schema import INT32, ITEM, VALUE, Site, dotted, node_of, sites
 
 __all__ = [
     "InvalidRequest", "Violation", "invalid_requests", "violation_kinds", "mutations",
@@ -85,7 +84,7 @@ class InvalidRequest:
 def _error_rule(kind: str) -> str | None:
     """The rules.json ``errors`` id for a schema or body kind (null_member counts as wrong_type)."""
     wanted = {"null_member": "wrong_type", "empty_body": "malformed_json"}.get(kind, kind)
-    for rule in semantics._load_rules().get("errors", []):
+    for rule in semantics.load_rules().get("errors", []):
         if rule.get("kind") == wanted and not rule.get("operations"):
             return rule["id"]
     return None
@@ -141,8 +140,6 @@ def materialise(src, params: dict, steps) -> tuple[object, object, list]:
 
 
 def _map_key(src, steps):
-    from .schema import node_of
-
     parent = steps[-1].parent
     key_schema = parent.schema.get("propertyNames", {"type": "string"})
     node = node_of(src.c.operation, key_schema)

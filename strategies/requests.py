@@ -20,7 +20,7 @@ import specs
 from . import identifiers, semantics
 from .identifiers import ResourcePool
 from .patterns import pattern as compile_pattern
-from .schema import INT32, ITEM, VALUE, Node, Step, children, root_node
+from .schema import INT32, ITEM, VALUE, Node, Step, children, node_of, root_node
 
 __all__ = ["requests", "compiler", "Compiler"]
 
@@ -228,7 +228,6 @@ class Compiler:
         if node.is_map():
             key_node = Node("", schema.get("propertyNames", {"type": "string"}))
             if "$ref" in key_node.schema:
-                from .schema import node_of
                 key_node = node_of(self.operation, key_node.schema)
             (_, value_node), = children(self.operation, node)
             keys = self._compile(key_node, steps)

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import specs
 
-__all__ = ["OperationRules", "for_operation", "broken_rules", "tag_role"]
+__all__ = ["OperationRules", "for_operation", "broken_rules", "tag_role", "load_rules"]
 
 UNDEFINED_USER_DEFAULT = "[UNDEFINED]"
 
@@ -80,7 +80,8 @@ class OperationRules:
         return out
 
 
-def _load_rules() -> dict:
+def load_rules() -> dict:
+    """rules.json as a dict ({} while it does not exist)."""
     try:
         return specs.rules()
     except FileNotFoundError:  # rules.json not written yet: schema rules only
@@ -102,7 +103,7 @@ def _class_of(pattern: str) -> tuple[str, str] | None:
 def for_operation(operation: str) -> OperationRules:
     """The request-level rules that apply to ``operation``."""
     specs.operation(operation)  # an unknown name fails here, with a hint
-    data = _load_rules()
+    data = load_rules()
     out = OperationRules(operation)
     for rule in data.get("filters", []):
         if rule.get("operation") != operation:

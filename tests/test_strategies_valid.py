@@ -5,7 +5,6 @@ import jsonschema
 import pytest
 from botocore.validate import ParamValidator
 from hypothesis import given, settings
-from hypothesis import strategies as st
 
 import specs
 import strategies
