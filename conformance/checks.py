@@ -444,6 +444,8 @@ def error_code(exchange: Exchange) -> None:
     if response.status < 400 or response.status >= 500 or response.error_code is None:
         return
     violation = exchange.violation
+    if _unattributable_not_found(response, violation):
+        return
     expected = expected_codes(exchange.operation, violation)
     if response.error_code in expected["codes"]:
         if response.status == expected["http_status"]:
@@ -455,6 +457,17 @@ def error_code(exchange: Exchange) -> None:
          f"A {violation.kind} violation at {violation.path or '<body>'} must earn one of "
          f"{expected['codes']}, but the target answered {response.error_code}.",
          expected["rule"], expected["source"])
+
+
+def _unattributable_not_found(response: Response, violation) -> bool:
+    """A rule about a resource cannot be judged when the resource does not exist.
+
+    Semantic rules (tags on a resource, properties of a WorkSpace) may be
+    checked after the resource is looked up; AWS does not say which comes
+    first, so "not found" is a fair answer to such a request on an unknown id.
+    """
+    rule = getattr(violation, "rule", None) or ""
+    return bool(rule) and not rule.startswith("errors.") and "NotFound" in (response.error_code or "")
 
 
 def expected_codes(operation: str, violation) -> dict:

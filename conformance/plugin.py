@@ -230,8 +230,8 @@ def pytest_runtest_makereport(item: pytest.Item, call):
     report = outcome.get_result()
     run = item.config.stash.get(RUN_KEY, None)
     params = getattr(getattr(item, "callspec", None), "params", {})
-    if run is None or "operation" not in params:
-        return
+    if run is None or not isinstance(params.get("operation"), str) or not isinstance(params.get("check", ""), str):
+        return  # not a conformance test, or an empty parametrization
     if report.when == "setup" and report.passed:
         return
     if report.when == "teardown" and report.passed:

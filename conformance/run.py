@@ -10,6 +10,7 @@ import json
 
 
 import specs
+from strategies import to_boto3
 
 from . import targets
 from .cleanup import cleanup_run
@@ -139,7 +140,7 @@ class Run:
     def call(self, operation: str, params: dict) -> Exchange:
         reproduce = reproduce_call(self.target.connection, operation, params)
         try:
-            response = self.caller.call(operation, params)
+            response = self.caller.call(operation, to_boto3(operation, params))
         except TargetUnreachable as error:
             raise self._no_answer(operation, {"operation": operation, "params": params}, reproduce, error)
         return Exchange(operation, params, response, reproduce=reproduce)
@@ -217,8 +218,9 @@ class _BoundaryViolation:
 
     @classmethod
     def of(cls, case) -> "_BoundaryViolation":
-        kind = _KEYWORD_KINDS.get(case.keyword, getattr(case, "kind", None) or "invalid")
-        return cls(kind, case.path, case.keyword, None, case.note)
+        rule = getattr(case, "rule", None)
+        kind = "rule" if rule else _KEYWORD_KINDS.get(case.keyword, "invalid")
+        return cls(kind, case.path, case.keyword, rule, case.note)
 
 
 _KEYWORD_KINDS = {

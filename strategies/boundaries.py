@@ -38,6 +38,7 @@ class Boundary:
     keyword: str
     note: str
     raw: bool
+    rule: str | None = None  # the rules.json id that makes a schema-valid value invalid
 
 
 class _MinimalSource:
@@ -165,10 +166,11 @@ def _cases(operation: str) -> tuple[Boundary, ...]:
                 (enum[0].lower(), "first enum value in lower case"),
                 (enum[-1] + " ", "last enum value with a trailing space"),
             ):
-                valid = value in enum and not (
+                forbidden = bool(
                     c.rules.forbidden_value and c.rules.forbidden_value[1] == site.member
                     and c.rules.forbidden_value[2] == value)
-                out.append(_assemble(c, site, value, valid, "enum", note))
+                rule = c.rules.forbidden_value[0] if forbidden and value in enum else None
+                out.append(_assemble(c, site, value, value in enum and not forbidden, "enum", note, rule))
     return tuple(out)
 
 
@@ -191,23 +193,25 @@ def _case(c, site, kind, value, keyword, low, high):
         src = _MinimalSource(c, f"{site.template()}:{value}")
         item_steps = site.steps + (_step(ITEM, item, site.node),)
         items = src.valid_list(item_steps, value)
-        cap = _rule_cap(c, site)
+        cap, rule = _rule_cap(c, site)
         valid = ok and (cap is None or value <= cap)
-        return _assemble(c, site, items, valid, keyword, f"{value} items")
+        broken_rule = rule if ok and not valid else None
+        return _assemble(c, site, items, valid, keyword, f"{value} items", broken_rule)
     return _assemble(c, site, value, ok, keyword, f"value {value}")
 
 
 def _rule_cap(c, site):
+    """The item cap a rule puts on a list beyond its schema, with the rule's id."""
     if len(site.steps) == 1:
         for rule in c.rules.max_requests:
             if rule.member == site.member:
-                return rule.max
+                return rule.max, rule.rule
     if site.member == "Tags" and c.rules.max_tags:
-        return c.rules.max_tags[1]
-    return None
+        return c.rules.max_tags[1], c.rules.max_tags[0]
+    return None, None
 
 
-def _assemble(c, site, value, valid, keyword, note) -> Boundary:
+def _assemble(c, site, value, valid, keyword, note, rule=None) -> Boundary:
     src = _MinimalSource(c, site.template())
     params = minimal_request(c.operation)
     container, key, segments = materialise(src, params, site.steps)
@@ -215,7 +219,7 @@ def _assemble(c, site, value, valid, keyword, note) -> Boundary:
     _repair(src, c.operation, params, site.steps, container)
 
     raw = not wire.boto3_sends_exactly(c.operation, params)
-    return Boundary(c.operation, params, bool(valid), dotted(segments), keyword, note, raw)
+    return Boundary(c.operation, params, bool(valid), dotted(segments), keyword, note, raw, rule)
 
 
 def boundaries(operation: str) -> list[Boundary]:
