@@ -91,8 +91,13 @@ def journey(run) -> Findings:
     box = {}
     try:
         if not _step(findings, "CreateWorkspaces", lambda: box.update(ws=driver.create("AUTO_STOP"))):
-            _block_rest(findings, order, "blocked: the journey's WorkSpace could not be created and settled")
-            return findings
+            # A creation judged wrong may still have made a WorkSpace the journey can go on with.
+            made = list(driver.mine)
+            state = driver.settle(None, made[0], None, "AUTO_STOP", accepted=False, judge=False) if made else None
+            if state not in ("AVAILABLE",):
+                _block_rest(findings, order, "blocked: the journey's WorkSpace could not be created and settled")
+                return findings
+            box["ws"] = (made[0], state)
         workspace_id, state = box["ws"]
         mode = "AUTO_STOP"
 
@@ -223,6 +228,19 @@ class Survey:
         self.state: str | None = None
         self.mode = "AUTO_STOP"
 
+    def trusted(self, action: str) -> bool:
+        """Whether the state right after ``action`` is known without a poll.
+
+        Only on the polled clock, and only when the journey saw ``action`` enter
+        the state the graph names: otherwise a probe would be judged in a state
+        the WorkSpace may not be in (the journey reports the transition itself).
+        """
+        if not self.driver.strict:
+            return False
+        seen = journey(self.run)
+        failed = [f for f in seen.failures.get(action, []) if f.check == "state_transition"]
+        return action in seen.exercised and not failed
+
     def settle(self) -> None:
         self.state = self.driver.settle(None, self.workspace, self.state, self.mode, accepted=False, judge=False)
 
@@ -236,7 +254,7 @@ class Survey:
                 return True
         settled = self.driver.model.is_settled(target)
         route = ROUTES.get(target)
-        if depth > 3 or route is None or (not settled and not self.driver.strict):
+        if depth > 3 or route is None or (not settled and not self.trusted(route[1])):
             return False
         start, action = route
         if not self.driver.implemented(action) or not self.reach(start, depth + 1):
@@ -280,13 +298,16 @@ class Survey:
         except Unjudgeable as why:
             for operation in PRECONDITION_OPERATIONS:
                 self.findings.blocked.setdefault(operation, f"unjudgeable: {why}")
+        except CheckFailure as failure:  # raised while reaching a state, not by a probe
+            for operation in PRECONDITION_OPERATIONS:
+                self.findings.blocked.setdefault(operation, f"blocked: {failure.title}")
         finally:
             driver.close()
         return self.findings
 
     def _survey(self) -> None:
         driver = self.driver
-        created = self._create_without_settling() if driver.strict else None
+        created = self._create_without_settling() if self.trusted("CreateWorkspaces") else None
         if created:
             # Probe PENDING before the first poll: refusals leave it PENDING, so all can be tried.
             for operation in PRECONDITION_OPERATIONS:
@@ -295,7 +316,7 @@ class Survey:
                 self.probe(operation, "PENDING")
             self.settle()
         else:
-            found = driver.create(self.mode)
+            found = driver.create(self.mode, judge=False)
             if found is None:
                 return
             self.workspace, self.state = found
@@ -305,7 +326,7 @@ class Survey:
                 self.probe(operation, phase)
         if driver.can_create():
             # Start and Stop also depend on the running mode: an ALWAYS_ON WorkSpace refuses both.
-            found = driver.create("ALWAYS_ON")
+            found = driver.create("ALWAYS_ON", judge=False)
             if found is not None:
                 self.workspace, self.state = found
                 self.mode = "ALWAYS_ON"
