@@ -1,0 +1,197 @@
+"""Client features of the seed's client reference, used against the target.
+
+can_paginate is true exactly for the paginated operations; each paginator
+walks the target's listing to its end; the suite's WorkSpaces waiters reach
+their state on the target; generate_presigned_url gives a well-formed SigV4
+URL for the target's endpoint.
+"""
+from __future__ import annotations
+
+import itertools
+import re
+import urllib.parse
+
+import botocore.exceptions
+import pytest
+from botocore import xform_name
+
+import specs
+
+from .behaviour import require, strict_clock
+from .checks import CheckFailure
+from .waiters import WAITERS, get_waiter, waiter_model
+
+SEED_REFERENCE = "seed client reference: WorkSpaces.Client"
+PRESIGN_RULE = "client.generate_presigned_url"
+MAX_PAGES = 200
+
+
+def _source(rule_id: str) -> str:
+    try:
+        return specs.rule(rule_id)["source"]
+    except KeyError:
+        return SEED_REFERENCE
+
+
+def fail(run, operation: str, title: str, message: str, rule: str, reproduce: str = "") -> CheckFailure:
+    return CheckFailure(check="client_features", operation=operation, title=title, message=message, rule=rule,
+                        source=f"{_source(rule)}; {SEED_REFERENCE}", reproduce=reproduce)
+
+
+def paginated_operations() -> set[str]:
+    """The operations rules.json's pagination rules apply to."""
+    return set(specs.rule("pagination.last_page")["operations"])
+
+
+def client_lines(run) -> str:
+    from .client import reproduce_call
+
+    text = reproduce_call(run.target.connection, "DescribeWorkspaces", {})
+    return text[: text.index("print(client.")]
+
+
+@pytest.mark.conformance(checks=["client_features"])
+def test_can_paginate(operation, conformance):
+    """can_paginate answers true exactly for the operations with a NextToken paginator."""
+    client = conformance.caller.client
+    expected = operation in paginated_operations()
+    answer = client.can_paginate(xform_name(operation))
+    if answer != expected:
+        raise fail(conformance, operation, f"can_paginate is {answer}",
+                   f"can_paginate({xform_name(operation)!r}) must be {expected}: the paginated operations are "
+                   f"{sorted(paginated_operations())}.", "pagination.last_page",
+                   client_lines(conformance) + f"print(client.can_paginate({xform_name(operation)!r}))")
+
+
+def _listing(run, operation: str) -> dict:
+    """Request filters whose listing cannot change while it is walked."""
+    if operation in ("DescribeWorkspaces", "DescribeWorkspacesConnectionStatus"):
+        pool = run.pool(workspaces=3)
+        body = run.call("DescribeWorkspaces", {"WorkspaceIds": pool.workspaces[:25]}).response.json \
+            if pool.workspaces else {}
+        stable = [w["WorkspaceId"] for w in (body or {}).get("Workspaces") or []
+                  if w.get("State") not in ("TERMINATING", "TERMINATED")]
+        return {"WorkspaceIds": stable} if stable else {}
+    if operation == "DescribeWorkspaceBundles":
+        return {"Owner": "AMAZON"}
+    return {}
+
+
+@pytest.mark.conformance(checks=["client_features"], operations=sorted(
+    ["DescribeWorkspaces", "DescribeWorkspaceBundles", "DescribeWorkspaceDirectories",
+     "DescribeWorkspacesConnectionStatus"]))
+def test_paginator(operation, target_run):
+    """get_paginator walks the target's listing to its end (PageSize 1 where the paginator has a limit key)."""
+    require(target_run, operation)
+    client = target_run.caller.client
+    spec = specs.operation(operation)["paginator"]
+    if spec is None:
+        pytest.skip(f"unjudgeable: botocore has no paginator for {operation}")
+    params = _listing(target_run, operation)
+    config = {"PageSize": 1} if spec["limit_key"] else {}
+    name = xform_name(operation)
+    reproduce = (client_lines(target_run) + f"paginator = client.get_paginator({name!r})\n"
+                 f"for page in paginator.paginate(**{params!r}, PaginationConfig={config!r}):\n"
+                 f"    print(page[{spec['result_key']!r}], page.get('NextToken'))")
+    rule = "pagination.complete_traversal"
+    try:
+        pages = list(itertools.islice(client.get_paginator(name).paginate(**params, PaginationConfig=config),
+                                      MAX_PAGES + 1))
+    except botocore.exceptions.PaginationError as error:
+        raise fail(target_run, operation, "The paginator stopped with an error",
+                   f"Walking {name} with {config or 'the default page size'} failed: {error}. A target that "
+                   "honours NextToken never hands the same token twice.", rule, reproduce) from None
+    except botocore.exceptions.ClientError as error:
+        raise fail(target_run, operation, "A page was refused",
+                   f"Walking {name} with {config or 'the default page size'} failed: {error}.", rule, reproduce) from None
+    if len(pages) > MAX_PAGES:
+        raise fail(target_run, operation, "The paginator never ends",
+                   f"More than {MAX_PAGES} pages for {params}.", "pagination.last_page", reproduce)
+    id_key = {"Workspaces": "WorkspaceId", "Bundles": "BundleId", "Directories": "DirectoryId",
+              "WorkspacesConnectionStatus": "WorkspaceId"}[spec["result_key"]]
+    walked = [item.get(id_key) for page in pages for item in page.get(spec["result_key"]) or []]
+    body = target_run.call(operation, params).response.json
+    first_page = [item.get(id_key) for item in (body or {}).get(spec["result_key"]) or []]
+    if len(walked) != len(set(walked)) or (not (body or {}).get("NextToken") and set(walked) != set(first_page)):
+        raise fail(target_run, operation, "The paginator's items differ from the listing",
+                   f"The paginator yielded {len(walked)} items ({len(set(walked))} distinct) in {len(pages)} pages; "
+                   f"the unpaginated listing holds {len(first_page)}: {sorted(set(first_page) ^ set(walked))[:5]} "
+                   "differ.", rule, reproduce)
+
+
+def _poll_delay(run) -> int:
+    if strict_clock(run.target):
+        return 0
+    return 1 if not run.target.remote else 15
+
+
+@pytest.mark.conformance(checks=["client_features"], operations=["DescribeWorkspaces"])
+def test_waiters(operation, target_run):
+    """The suite's waiters load in botocore and WorkspaceAvailable succeeds on a live WorkSpace."""
+    require(target_run, operation)
+    client = target_run.caller.client
+    model = waiter_model()
+    for name in WAITERS:
+        if name not in model["waiters"]:
+            raise fail(target_run, operation, f"No {name} waiter", "The suite's waiter model lacks it.",
+                       "timing.create")
+        get_waiter(client, name)  # raises if botocore cannot build it
+    pool = target_run.pool(workspaces=1)
+    candidates = []
+    if pool.workspaces:
+        body = target_run.call(operation, {"WorkspaceIds": pool.workspaces[:25]}).response.json or {}
+        candidates = [w["WorkspaceId"] for w in body.get("Workspaces") or []
+                      if w.get("State") in ("PENDING", "STARTING", "AVAILABLE")]
+    if not candidates:
+        pytest.skip("unjudgeable: no WorkSpace on its way to AVAILABLE to wait for")
+    delay = _poll_delay(target_run)
+    deadline = specs.rule("timing.create")["deadline_seconds"]
+    attempts = 20 if not target_run.target.remote else max(1, deadline // max(delay, 1))
+    reproduce = (client_lines(target_run) + "from conformance.waiters import get_waiter\n"
+                 f"get_waiter(client, 'WorkspaceAvailable').wait(WorkspaceIds=[{candidates[0]!r}], "
+                 f"WaiterConfig={{'Delay': {delay}, 'MaxAttempts': {attempts}}})")
+    try:
+        get_waiter(client, "WorkspaceAvailable").wait(
+            WorkspaceIds=candidates[:1], WaiterConfig={"Delay": delay, "MaxAttempts": attempts})
+    except botocore.exceptions.WaiterError as error:
+        raise fail(target_run, operation, "WorkspaceAvailable did not succeed",
+                   f"Waiting for {candidates[0]} to become AVAILABLE failed: {error}. Its last answer: "
+                   f"{error.last_response.get('Workspaces') if isinstance(error.last_response, dict) else None}.",
+                   "timing.create", reproduce) from None
+
+
+_SIGNATURE = re.compile(r"^[0-9a-f]{64}$")
+_DATE = re.compile(r"^\d{8}T\d{6}Z$")
+
+
+@pytest.mark.conformance(checks=["client_features"])
+def test_generate_presigned_url(operation, conformance):
+    """generate_presigned_url gives a SigV4 query-signed URL on the target's endpoint."""
+    client = conformance.caller.client
+    name = xform_name(operation)
+    url = client.generate_presigned_url(name, Params={}, ExpiresIn=60)
+    endpoint = urllib.parse.urlsplit(conformance.target.endpoint)
+    parts = urllib.parse.urlsplit(url)
+    query = dict(urllib.parse.parse_qsl(parts.query))
+    region = conformance.target.connection.region
+    problems = []
+    if (parts.scheme, parts.netloc) != (endpoint.scheme, endpoint.netloc):
+        problems.append(f"it points at {parts.scheme}://{parts.netloc}, not {endpoint.scheme}://{endpoint.netloc}")
+    if query.get("X-Amz-Algorithm") != "AWS4-HMAC-SHA256":
+        problems.append(f"X-Amz-Algorithm is {query.get('X-Amz-Algorithm')!r}")
+    if not query.get("X-Amz-Credential", "").endswith(f"/{region}/workspaces/aws4_request"):
+        problems.append(f"X-Amz-Credential {query.get('X-Amz-Credential')!r} is not scoped to {region}/workspaces")
+    if not _DATE.match(query.get("X-Amz-Date", "")):
+        problems.append(f"X-Amz-Date is {query.get('X-Amz-Date')!r}")
+    if query.get("X-Amz-Expires") != "60":
+        problems.append(f"X-Amz-Expires is {query.get('X-Amz-Expires')!r}, not 60")
+    if "host" not in query.get("X-Amz-SignedHeaders", "").split(";"):
+        problems.append(f"X-Amz-SignedHeaders {query.get('X-Amz-SignedHeaders')!r} lacks host")
+    if not _SIGNATURE.match(query.get("X-Amz-Signature", "")):
+        problems.append("X-Amz-Signature is not 64 hex digits")
+    if problems:
+        raise fail(conformance, operation, "Malformed presigned URL",
+                   f"generate_presigned_url({name!r}, ExpiresIn=60) gave {url[:300]}: " + "; ".join(problems) + ".",
+                   PRESIGN_RULE,
+                   client_lines(conformance) + f"print(client.generate_presigned_url({name!r}, Params={{}}, "
+                   "ExpiresIn=60))")
