@@ -282,8 +282,9 @@ class LifecycleModel:
                            + ("" if strict else f" or a state reachable from there {sorted(allowed_first)}")
                            + f", but the first observation was {first}. Observed sequence: {' -> '.join(observed)}.")
         for previous, current in zip(states, states[1:]):
-            if previous == before and not strict and current in allowed_first:
-                continue  # the lagging state gave way to the action's effect
+            lagging = before if before is not None else GONE
+            if previous == lagging and not strict and current in allowed_first:
+                continue  # the state before the action gave way to its effect
             successors = self.async_successors(previous) if strict else set(self.reachable(previous))
             if current not in successors:
                 edges = self.async_edges(previous)
