@@ -64,6 +64,7 @@ class LifecycleDriver:
         self.mine: dict[str, dict] = {}  # WorkSpaces this driver created: state, running mode
         self.history: dict[str, list] = {}  # per WorkSpace: the calls made, for reproductions
         self.last: Exchange | None = None
+        self.current: str | None = None  # the WorkSpace of the latest call, whose history a failure replays
         self._placement: tuple[str, str] | None = None
         self._users = 0
 
@@ -165,6 +166,7 @@ class LifecycleDriver:
     def act(self, operation: str, workspace_id: str, running_mode: str | None) -> Outcome:
         """Send ``operation`` for one WorkSpace and classify the answer."""
         params = self.action_params(operation, workspace_id, running_mode)
+        self.current = workspace_id
         exchange = self.run.call(operation, params)
         self.last = exchange
         self.history.setdefault(workspace_id, []).append((operation, params))
@@ -189,6 +191,7 @@ class LifecycleDriver:
     def describe(self, workspace_id: str) -> str:
         """The WorkSpace's state now, or GONE when DescribeWorkspaces no longer returns it."""
         params = {"WorkspaceIds": [workspace_id]}
+        self.current = workspace_id
         exchange = self.run.call("DescribeWorkspaces", params)
         self.last = exchange
         history = self.history.setdefault(workspace_id, [])
@@ -280,6 +283,7 @@ class LifecycleDriver:
         if verdict is None:
             return
         exchange = self.last
+        workspace_id = workspace_id or self.current
         raise CheckFailure(
             check=verdict.check, operation=verdict.operation, title=verdict.title, message=verdict.message,
             rule=verdict.rule, source=verdict.source,

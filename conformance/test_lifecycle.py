@@ -374,8 +374,8 @@ def machine_settings(remote: bool) -> settings:
     current = settings()
     return settings(
         current,
-        max_examples=1 if remote else min(current.max_examples, 6),
-        stateful_step_count=min(current.stateful_step_count, 4 if remote else 10),
+        max_examples=1 if remote else min(current.max_examples, 15),
+        stateful_step_count=min(current.stateful_step_count, 4 if remote else 15),
         deadline=None,
         phases=[phase for phase in current.phases if phase not in (Phase.shrink, Phase.explain)],
         suppress_health_check=list(HealthCheck),

@@ -466,12 +466,10 @@ class WorkspaceLifecycle(RuleBasedStateMachine):
             self.driver.check_gone(self.workspace)
         self.workspace, self.state = None, GONE
 
+    @precondition(lambda self: not self.alive() and not self.driver.can_create())
     @rule()
-    def look(self):
-        """Describe the WorkSpace again (always possible, so a walk never runs out of rules)."""
-        if self.alive():
-            self.state = self.driver.settle(None, self.workspace, self.state, self.mode, accepted=False,
-                                            judge=False)
+    def idle(self):
+        """Nothing left to act on and no budget to create: a walk never runs out of rules."""
 
     @invariant()
     def state_is_known(self):
