@@ -7,6 +7,10 @@ import os
 
 from hypothesis import Phase, settings
 
+# The explain phase replays each failure many times to annotate it; against a
+# remote endpoint every replay is a request, so only ``thorough`` runs it.
+QUICK_PHASES = [Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink]
+
 settings.register_profile(
     "ci",
     derandomize=True,
@@ -14,8 +18,9 @@ settings.register_profile(
     max_examples=25,
     print_blob=True,
     database=None,
+    phases=QUICK_PHASES,
 )
-settings.register_profile("dev", max_examples=50, deadline=None, print_blob=True)
+settings.register_profile("dev", max_examples=50, deadline=None, print_blob=True, phases=QUICK_PHASES)
 settings.register_profile(
     "thorough",
     max_examples=500,

@@ -98,8 +98,10 @@ def _ensure_profiles() -> None:
         return
     except Exception:
         pass
-    settings.register_profile("ci", derandomize=True, deadline=None, max_examples=25, print_blob=True, database=None)
-    settings.register_profile("dev", max_examples=50, deadline=None, print_blob=True)
+    quick = [Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink]
+    settings.register_profile("ci", derandomize=True, deadline=None, max_examples=25, print_blob=True,
+                              database=None, phases=quick)
+    settings.register_profile("dev", max_examples=50, deadline=None, print_blob=True, phases=quick)
     settings.register_profile("thorough", max_examples=500, deadline=None, print_blob=True, phases=list(Phase))
     settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
