@@ -102,8 +102,8 @@ class Run:
                 seed=options.seed,
                 operations=self.operations,
             )
+            self.known_ids: frozenset | None = None
             self._probe()
-            self._pool = None
         except BaseException:
             self.target.stop()
             raise
@@ -133,7 +133,9 @@ class Run:
     def pool(self, *, workspaces: int = 3):
         """Live resources of the target, refreshed, with at least ``workspaces`` WorkSpaces where allowed."""
         pool = targets.discover(self.caller, self.target)
-        return targets.ensure_workspaces(self.caller, self.target, pool, workspaces)
+        pool = targets.ensure_workspaces(self.caller, self.target, pool, workspaces)
+        self.known_ids = frozenset(pool.directories) | frozenset(pool.bundles) | frozenset(pool.workspaces)
+        return pool
 
     # --- sending ----------------------------------------------------------------------------
 
@@ -143,7 +145,7 @@ class Run:
             response = self.caller.call(operation, to_boto3(operation, params))
         except TargetUnreachable as error:
             raise self._no_answer(operation, {"operation": operation, "params": params}, reproduce, error)
-        return Exchange(operation, params, response, reproduce=reproduce)
+        return Exchange(operation, params, response, reproduce=reproduce, known_ids=self.known_ids)
 
     def _no_answer(self, operation, request, reproduce, error) -> CheckFailure:
         return CheckFailure(
@@ -160,7 +162,8 @@ class Run:
         except TargetUnreachable as error:
             raw_text = body.decode("utf-8", "replace")[:4000]
             raise self._no_answer(operation, {"operation": operation, "raw_body": raw_text}, reproduce, error)
-        return Exchange(operation, params, response, raw=True, body=body, violation=violation, reproduce=reproduce)
+        return Exchange(operation, params, response, raw=True, body=body, violation=violation, reproduce=reproduce,
+                        known_ids=self.known_ids)
 
     def send_invalid(self, invalid) -> Exchange:
         """Send an ``InvalidRequest`` through boto3, or raw when boto3 cannot carry it."""
@@ -220,7 +223,13 @@ class _BoundaryViolation:
     def of(cls, case) -> "_BoundaryViolation":
         rule = getattr(case, "rule", None)
         kind = "rule" if rule else _KEYWORD_KINDS.get(case.keyword, "invalid")
+        if rule is None and f"errors.{kind}" in _error_rule_ids():
+            rule = f"errors.{kind}"  # the same rule id the invalid-request strategies name
         return cls(kind, case.path, case.keyword, rule, case.note)
+
+
+def _error_rule_ids() -> set[str]:
+    return {entry["id"] for entry in specs.rules()["errors"]}
 
 
 _KEYWORD_KINDS = {

@@ -111,3 +111,24 @@ def test_error_code_uses_the_rules():
     wrong_status = exchange(status=403, body={"__type": "ValidationException", "message": "m"},
                             violation=violation("pattern_mismatch"))
     assert "HTTP 403" in failure_of("error_code", wrong_status).title
+
+
+def test_unknown_references_relax_acceptance_but_live_ones_do_not():
+    refused = {"__type": "ValidationException", "message": "The Directory ID d-12345678 in the request is invalid."}
+    unknown = exchange("CreateWorkspaces", 400, refused)
+    unknown.params = {"Workspaces": [{"DirectoryId": "d-12345678", "UserName": "u", "BundleId": "wsb-abcdefgh1"}]}
+    unknown.known_ids = frozenset({"d-1234567890", "wsb-abcdefgh1"})
+    assert unknown.unknown_references() == ["d-12345678"]
+    REGISTRY["positive_data_acceptance"](unknown)
+    live = exchange("CreateWorkspaces", 400, refused)
+    live.params = {"Workspaces": [{"DirectoryId": "d-1234567890", "UserName": "u", "BundleId": "wsb-abcdefgh1"}]}
+    live.known_ids = unknown.known_ids
+    assert failure_of("positive_data_acceptance", live).check == "positive_data_acceptance"
+
+
+def test_a_resource_rule_on_an_unknown_resource_is_not_misjudged():
+    body = {"__type": "ResourceNotFoundException", "message": "no such resource"}
+    tags = exchange("CreateTags", 400, body, violation=violation("max_tags", "Tags", "tags.max_tags"))
+    REGISTRY["error_code"](tags)
+    schema_kind = exchange("CreateTags", 400, body, violation=violation("too_long", "Tags[0].Key", "errors.too_long"))
+    assert "too_long" in failure_of("error_code", schema_kind).title
