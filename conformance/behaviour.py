@@ -65,6 +65,9 @@ class LifecycleDriver:
         self.history: dict[str, list] = {}  # per WorkSpace: the calls made, for reproductions
         self.last: Exchange | None = None
         self.current: str | None = None  # the WorkSpace of the latest call, whose history a failure replays
+        self.verified: set[tuple[str, str | None]] = set()  # (action, state) seen to enter the graph's state
+        self.halted = False
+        self.failures: list[Exception] = []  # what halted a walk of the state machine
         self._placement: tuple[str, str] | None = None
         self._users = 0
 
@@ -93,6 +96,14 @@ class LifecycleDriver:
             return None
         self.mine[created[0]]["busy"] = True
         return created[0], created[1], running_mode
+
+    def halt(self, error: Exception) -> bool:
+        """Keep a failure or an unjudgeable answer and halt the walk; anything else is the suite's bug."""
+        if isinstance(error, (CheckFailure, Unjudgeable)):
+            self.failures.append(error)
+            self.halted = True
+            return True
+        return False
 
     def release(self, workspace_id: str, state: str, running_mode: str) -> None:
         info = self.mine.setdefault(workspace_id, {})
@@ -230,6 +241,8 @@ class LifecycleDriver:
             if judge and operation:
                 self.judge(self.model.judge_sequence(operation, before, running_mode, observed,
                                                      accepted=accepted, strict=self.strict), workspace_id)
+            if self.strict and accepted and operation and len(observed) == 1 and entries == {state}:
+                self.verified.add((operation, before))
             lagging = (not self.strict and accepted and before is not None and before not in entries
                        and all(s == before for s in observed))
             invisible = state == GONE and before is None and not until_gone

@@ -393,7 +393,9 @@ def test_state_machine(operation, target_run):
     machine = lifecycle_machine(driver)
     try:
         run_state_machine_as_test(machine, settings=machine_settings(target_run.target.remote))
-    except Unjudgeable as why:
-        pytest.skip(f"unjudgeable: {why}")
     finally:
         driver.close()
+    for failure in driver.failures:
+        if isinstance(failure, Unjudgeable):
+            pytest.skip(f"unjudgeable: {failure}")
+        raise failure
