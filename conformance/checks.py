@@ -267,7 +267,8 @@ def rule_source(rule_id: str | None, fallback: str) -> str:
 def _schema_source(exchange: Exchange, error: jsonschema.ValidationError, root: dict) -> tuple[str, str]:
     """The rule id and model source of an output-schema violation."""
     shape = _shape_name(error, root)
-    location = _dotted(error.absolute_path) or "<body>"
+    # List positions vary from response to response; the rule is the member's.
+    location = _dotted(error.absolute_path, positions=False) or "<body>"
     rule = f"model.{exchange.operation}.output.{location}"
     source = f"botocore model: {shape}" if shape else f"botocore model: operation {exchange.operation}"
     return rule, f"{source}; {API_DOCS.format(operation=exchange.operation)}"
@@ -283,10 +284,14 @@ def _shape_name(error: jsonschema.ValidationError, root: dict) -> str | None:
     return None
 
 
-def _dotted(path) -> str:
+def _dotted(path, positions: bool = True) -> str:
+    """``Workspaces[0].State`` (or ``Workspaces[].State`` without positions)."""
     out = ""
     for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+        if isinstance(part, int):
+            out += f"[{part}]" if positions else "[]"
+        else:
+            out += f".{part}" if out else str(part)
     return out
 
 

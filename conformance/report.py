@@ -211,12 +211,17 @@ def cell_failures(report: dict) -> set[tuple[str, str]]:
 
 
 def diff(old: dict, new: dict) -> dict:
-    """What regressed, what was fixed, and how coverage changed from ``old`` to ``new``."""
+    """What regressed, what was fixed, and how coverage changed from ``old`` to ``new``.
+
+    Regressions and fixes are (operation, check) cells: which example a failing
+    check shrinks to, and so which rule it names first, may vary between runs.
+    """
     old_impl = {op for op, e in old.get("operations", {}).items() if e.get("implemented")}
     new_impl = {op for op, e in new.get("operations", {}).items() if e.get("implemented")}
     return {
-        "regressed": sorted(failure_keys(new) - failure_keys(old)),
-        "fixed": sorted(failure_keys(old) - failure_keys(new)),
+        "regressed": sorted(cell_failures(new) - cell_failures(old)),
+        "fixed": sorted(cell_failures(old) - cell_failures(new)),
+        "new_rules": sorted(failure_keys(new) - failure_keys(old)),
         "coverage_gained": sorted(new_impl - old_impl),
         "coverage_lost": sorted(old_impl - new_impl),
         "scores": {tier: (old["summary"]["scores"].get(tier), new["summary"]["scores"].get(tier)) for tier in TIERS},
@@ -227,7 +232,10 @@ def format_diff(result: dict) -> str:
     lines = []
     for label, key in (("Regressed", "regressed"), ("Fixed", "fixed")):
         lines.append(f"{label} ({len(result[key])}):")
-        lines += [f"  {op} {check} {rule}" for op, check, rule in result[key]]
+        lines += [f"  {op} {check}" for op, check in result[key]]
+    if result["new_rules"]:
+        lines.append(f"Failing rules not in the old report ({len(result['new_rules'])}):")
+        lines += [f"  {op} {check} {rule}" for op, check, rule in result["new_rules"]]
     for label, key in (("Coverage gained", "coverage_gained"), ("Coverage lost", "coverage_lost")):
         if result[key]:
             lines.append(f"{label}: {', '.join(result[key])}")

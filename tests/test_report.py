@@ -74,8 +74,9 @@ def test_diff_reports_regressions_fixes_and_coverage(tmp_path, capsys):
     (tmp_path / "new.json").write_text(json.dumps(new.to_dict()))
     assert reports.main(["diff", str(tmp_path / "old.json"), str(tmp_path / "new.json")]) == 1
     out = capsys.readouterr().out
-    assert "Regressed (1):\n  DescribeWorkspaces response_schema model.x" in out
-    assert "Fixed (1):\n  DescribeWorkspaces response_enum model.x" in out
+    assert "Regressed (1):\n  DescribeWorkspaces response_schema\n" in out
+    assert "Fixed (1):\n  DescribeWorkspaces response_enum\n" in out
+    assert "DescribeWorkspaces response_schema model.x" in out
     assert "Coverage lost: CreateTags" in out
     assert reports.main(["diff", str(tmp_path / "new.json"), str(tmp_path / "new.json")]) == 0
 
