@@ -76,13 +76,24 @@ class Tagger:
                 self.delete(keys[start:start + 50])
 
 
-def own_workspace(run) -> str:
-    """A live WorkSpace this run created (the only kind the suite may tag)."""
+def own_workspace(run) -> str | None:
+    """A live WorkSpace this run created, if any."""
     pool = run.pool(workspaces=1)
     mine = [w for w in pool.workspaces if w in run.target.created]
-    if not mine:
-        pytest.skip("budget: no WorkSpace created by this run to tag (see --max-workspaces)")
-    return mine[0]
+    return mine[0] if mine else None
+
+
+def own_resource(run) -> str:
+    """A resource the suite may tag: a WorkSpace this run created, or on a loopback target a directory."""
+    found = own_workspace(run)
+    if found:
+        return found
+    if not run.target.remote:
+        # The loopback account is the suite's own, and tests restore the tags they add.
+        directories = run.pool(workspaces=0).directories
+        if directories:
+            return directories[0]
+    pytest.skip("budget: no WorkSpace created by this run to tag (see --max-workspaces)")
 
 
 def prefix(run) -> str:
@@ -93,7 +104,7 @@ def prefix(run) -> str:
 def test_create_tags(operation, target_run):
     """Roundtrip (case-sensitive keys), overwrite, reserved prefix, the 50-tag limit, unknown resource."""
     require(target_run, "CreateTags", "DescribeTags")
-    tagger = Tagger(target_run, operation, own_workspace(target_run))
+    tagger = Tagger(target_run, operation, own_resource(target_run))
     p = prefix(target_run)
     try:
         upper, lower = f"{p}-Env", f"{p}-env"
@@ -143,7 +154,7 @@ def test_create_tags(operation, target_run):
 def test_delete_tags(operation, target_run):
     """DeleteTags removes exactly the keys named; an absent key is no error; unknown resources are refused."""
     require(target_run, "CreateTags", "DeleteTags", "DescribeTags")
-    tagger = Tagger(target_run, operation, own_workspace(target_run))
+    tagger = Tagger(target_run, operation, own_resource(target_run))
     p = prefix(target_run)
     try:
         keep, drop = f"{p}-env", f"{p}-Env"
@@ -182,7 +193,10 @@ def test_describe_tags(operation, target_run):
         return
     from .cleanup import RUN_TAG
 
-    tagger = Tagger(target_run, operation, own_workspace(target_run))
+    workspace = own_workspace(target_run)
+    if workspace is None:
+        return
+    tagger = Tagger(target_run, operation, workspace)
     tags = tagger.describe()
     if target_run.target.run_id not in tags.get(RUN_TAG, []):
         raise tagger.fail("Tags given to CreateWorkspaces are not listed",
