@@ -19,10 +19,12 @@ import pytest
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis.stateful import run_state_machine_as_test
 
-from strategies.lifecycle import GONE, lifecycle_machine
+import specs
+from strategies.lifecycle import GONE, Verdict, lifecycle_machine
 
 from .behaviour import MODIFY, LifecycleDriver, Unjudgeable, require
 from .checks import CheckFailure
+from .cleanup import run_tags
 
 TRANSITION_OPERATIONS = ["CreateWorkspaces", MODIFY, "StopWorkspaces", "StartWorkspaces", "RebootWorkspaces",
                          "RebuildWorkspaces"]
@@ -154,10 +156,6 @@ def journey(run) -> Findings:
 
 def connection_state(driver: LifecycleDriver, workspace_id: str, state: str) -> None:
     """DescribeWorkspacesConnectionStatus agrees with the WorkSpace's state (rules.json ``connection``)."""
-    import specs
-
-    from strategies.lifecycle import Verdict
-
     params = {"WorkspaceIds": [workspace_id]}
     exchange = driver.run.call("DescribeWorkspacesConnectionStatus", params)
     driver.last = exchange
@@ -336,8 +334,6 @@ class Survey:
     def _create_without_settling(self) -> bool:
         driver = self.driver
         directory, bundle = driver.placement()
-        from .cleanup import run_tags
-
         params = {"Workspaces": [{"DirectoryId": directory, "UserName": driver.user_name(), "BundleId": bundle,
                                   "WorkspaceProperties": {"RunningMode": self.mode},
                                   "Tags": run_tags(driver.target.run_id)}]}
