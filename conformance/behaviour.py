@@ -35,7 +35,7 @@ LOOPBACK_BACKOFF = (0.05, 1.0)
 
 def strict_clock(target) -> bool:
     """Whether every transitional state of ``target`` is visible to a poll (the emulator's polled clock)."""
-    return target.kind == "emulator" and bool(getattr(target, "polls_per_state", 1))
+    return target.kind == "emulator" and bool(target.polls_per_state)
 
 
 def require(run, *operations: str, purpose: str = "") -> None:

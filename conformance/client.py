@@ -117,7 +117,8 @@ class Caller:
         return self._secrets
 
     def _credential_secrets(self) -> list[str]:
-        if self._credentials is None:
+        # The fixed loopback credentials are public and belong in runnable reproductions.
+        if self._credentials is None or self.connection.loopback_credentials:
             return []
         frozen = self._credentials.get_frozen_credentials()
         return [s for s in (frozen.secret_key, frozen.token) if s and len(s) >= 4]

@@ -73,7 +73,9 @@ def start_target(options: Options) -> targets.Target:
         target.max_workspaces = 1 if options.max_workspaces is None else options.max_workspaces
     else:
         target.allow_mutations = True
-        target.max_workspaces = 50 if options.max_workspaces is None else options.max_workspaces
+        # In-process targets are ours to fill; someone else's mock on loopback gets a modest budget.
+        default_budget = 1000 if target.kind in ("emulator", "moto") else 50
+        target.max_workspaces = default_budget if options.max_workspaces is None else options.max_workspaces
     target.directory_id = options.directory_id or target.directory_id
     target.bundle_id = options.bundle_id or target.bundle_id
     target.user_name = options.user_name or target.user_name

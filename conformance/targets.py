@@ -64,6 +64,7 @@ class Target:
     bundle_id: str | None = None
     user_name: str | None = None
     faults: tuple[str, ...] = ()
+    polls_per_state: int | None = None  # the emulator's polled clock: each transitional state seen N times
     _stop: object = None
     implemented: dict[str, bool] = dataclasses.field(default_factory=dict)
     created: list[str] = dataclasses.field(default_factory=list)
@@ -92,7 +93,7 @@ def start_emulator(*, faults=(), polls_per_state: int | None = 1, **connection_o
     if polls_per_state:
         hint += f" --polls-per-state {polls_per_state}"
     connection = Connection(url, start_hint=hint, **connection_options)
-    return Target("emulator", connection, faults=tuple(faults), _stop=server.stop)
+    return Target("emulator", connection, faults=tuple(faults), polls_per_state=polls_per_state, _stop=server.stop)
 
 
 def start_moto(**connection_options) -> Target:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import functools
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 
 import strategies
 from conformance.checks import REGISTRY
@@ -44,12 +44,17 @@ def test_invalid_requests(operation, check, target_run):
     """Requests breaking exactly one constraint are rejected with a well-formed, fitting error."""
     judge = REGISTRY[check]
     pool = target_run.pool()
+    kinds = sorted(strategies.violation_kinds(operation))
+    # Every kind gets its share of the examples, so none is left to chance.
+    per_kind = max(2, -(-settings.default.max_examples // len(kinds)))
+    for kind in kinds:
 
-    @given(invalid=strategies.invalid_requests(operation, pool))
-    def run(invalid):
-        judge(target_run.send_invalid(invalid))
+        @settings(settings.default, max_examples=per_kind)
+        @given(invalid=strategies.invalid_requests(operation, pool, kinds={kind}))
+        def run(invalid):
+            judge(target_run.send_invalid(invalid))
 
-    run()
+        run()
 
 
 @functools.lru_cache(maxsize=None)

@@ -31,8 +31,8 @@ class Tagger:
         self.added: set[str] = set()
         self.last = None
 
-    def fail(self, title: str, message: str, rule: str, operation: str | None = None):
-        return self.run.failure("tags", operation or self.operation, title, message, rule, source(rule), self.last)
+    def fail(self, title: str, message: str, rule: str, operation: str | None = None, check: str = "tags"):
+        return self.run.failure(check, operation or self.operation, title, message, rule, source(rule), self.last)
 
     def create(self, tags: list[dict]):
         self.added |= {tag["Key"] for tag in tags}
@@ -63,11 +63,17 @@ class Tagger:
                             f"{exchange.response.describe(300)}.", rule, operation)
 
     def expect_rejected(self, exchange, what: str, rule: str, operation: str) -> None:
+        codes = specs.rule(rule).get("error_codes") or []
         if not 400 <= exchange.response.status < 500:
-            codes = specs.rule(rule).get("error_codes") or []
             raise self.fail(f"{what} not rejected", f"{what} must be rejected with a client error "
                             f"({' or '.join(codes)}), but the target answered HTTP {exchange.response.status}.",
                             rule, operation)
+        code = exchange.response.error_code
+        if codes and code not in codes:
+            # Refused, as the tags rule asks; with which code is the strict error_code check's business.
+            raise self.fail(f"{what} refused with {code}", f"{what} must be refused with {' or '.join(codes)}, "
+                            f"but the target answered {exchange.response.describe(300)}.", rule, operation,
+                            check="error_code")
 
     def restore(self) -> None:
         keys = sorted(self.added)

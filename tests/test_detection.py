@@ -1,0 +1,102 @@
+"""Detection power: every fault of the emulator's catalogue makes the suite fail with its check.
+
+Each fault runs the installed suite in a subprocess against the emulator with
+that fault switched on, on the operations the fault concerns, and reads the
+JSON report. The detection score (caught / total) is printed and must be 100 %.
+"""
+from __future__ import annotations
+
+import concurrent.futures
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from emulator.faults import CATALOGUE
+
+# Operations to exercise for faults that concern every operation: between them
+# they have every kind of constraint (lengths, items, ranges, patterns, enums).
+EVERY_OPERATION_SAMPLE = ("DescribeWorkspaces", "CreateWorkspaces")
+# The conformance tests that can fail with each check: a fault's run is limited to them.
+EXCHANGE_CHECKS = {
+    "not_a_server_error", "response_schema", "response_enum", "error_shape", "content_type",
+    "positive_data_acceptance", "negative_data_rejection", "error_code",
+}
+BEHAVIOUR_TESTS = {
+    "implemented": ["conformance/test_coverage.py"],
+    "state_precondition": ["conformance/test_lifecycle.py"],
+    "state_transition": ["conformance/test_lifecycle.py"],
+    "async_completion": ["conformance/test_lifecycle.py"],
+    "use_after_terminate": ["conformance/test_lifecycle.py"],
+    "pagination": ["conformance/test_pagination.py"],
+    "tags": ["conformance/test_tags.py"],
+    "filters": ["conformance/test_filters.py"],
+    "client_features": ["conformance/test_client_features.py"],
+}
+
+
+def tests_for(check: str) -> tuple[list[str], str | None]:
+    """The test paths and -k expression that exercise ``check``."""
+    if check in EXCHANGE_CHECKS:
+        return ["conformance/test_exchanges.py", "conformance/test_tags.py"], f"{check} or tags"
+    return BEHAVIOUR_TESTS[check], None
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run_suite(tmp: Path, *extra: str, operations=None, select=None, paths=("conformance",)) -> tuple[int, dict, str]:
+    report = tmp / "report.json"
+    command = [sys.executable, "-m", "pytest", *paths, "-p", "no:cacheprovider", "-q",
+               "--report", str(report), *extra]
+    if operations:
+        command += ["--operations", ",".join(operations)]
+    if select:
+        command += ["-k", select]
+    env = dict(os.environ, HYPOTHESIS_PROFILE="ci")
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env=env, timeout=600)
+    data = json.loads(report.read_text()) if report.exists() else {}
+    return done.returncode, data, done.stdout[-3000:] + done.stderr[-2000:]
+
+
+def failing_checks(report: dict) -> set[str]:
+    cells = {check for entry in report.get("operations", {}).values()
+             for check, status in entry["checks"].items() if status == "fail"}
+    return cells | {f["check"] for f in report.get("failures", [])}
+
+
+def _detect(name: str, tmp: Path) -> tuple[str, bool, str]:
+    fault = CATALOGUE[name]
+    operations = [op for op in fault.operations if op != "*"] or list(EVERY_OPERATION_SAMPLE)
+    paths, select = tests_for(fault.check)
+    if fault.check not in EXCHANGE_CHECKS:
+        operations = None  # behaviour tests pick the operations they need
+    code, report, output = run_suite(tmp, "--emulator-fault", name, operations=operations, select=select,
+                                     paths=paths)
+    caught = code == 1 and fault.check in failing_checks(report)
+    return name, caught, f"exit {code}, failing checks {sorted(failing_checks(report))}\n{output}"
+
+
+def test_without_faults_the_suite_passes(tmp_path):
+    code, report, output = run_suite(tmp_path)
+    assert code == 0, output
+    assert report["summary"]["coverage"]["implemented"] == 14
+    assert all(score == 1.0 for score in report["summary"]["scores"].values()), report["summary"]
+
+
+@pytest.mark.slow
+def test_every_fault_is_caught_by_its_check(tmp_path, capsys):
+    names = sorted(CATALOGUE)
+    folders = {name: tmp_path / name for name in names}
+    for folder in folders.values():
+        folder.mkdir()
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
+        results = list(pool.map(lambda n: _detect(n, folders[n]), names))
+    missed = {name: detail for name, caught, detail in results if not caught}
+    score = (len(names) - len(missed)) / len(names)
+    with capsys.disabled():
+        print(f"\ndetection score: {len(names) - len(missed)}/{len(names)} = {score:.0%}")
+        for name in missed:
+            print(f"  missed {name} (expected check {CATALOGUE[name].check})")
+    assert not missed, "\n\n".join(f"{n}: {d}" for n, d in missed.items())
