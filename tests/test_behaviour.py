@@ -1,8 +1,6 @@
-"""Self-tests of the behavioural checks: the lifecycle model, and detection of every emulator fault they own.
+"""Self-tests of the behavioural checks: the lifecycle model, and a clean run of their tests.
 
-The detection tests run the installed suite's test files in a subprocess
-(pytester) against the emulator with one fault switched on, and read the JSON
-report to see which (operation, check) cells failed.
+Detection of every emulator fault is tests/test_detection.py's job.
 """
 from __future__ import annotations
 
@@ -12,7 +10,6 @@ from pathlib import Path
 import pytest
 
 import conformance
-from emulator.faults import CATALOGUE
 from strategies.lifecycle import GONE, LifecycleModel, Outcome, lifecycle_machine
 
 pytest_plugins = ["pytester"]
@@ -29,7 +26,6 @@ FILES = {
     "filters": "test_filters.py",
     "client_features": "test_client_features.py",
 }
-OWNED_FAULTS = sorted(name for name, fault in CATALOGUE.items() if fault.check in FILES)
 
 
 @pytest.fixture(scope="module")
@@ -117,15 +113,3 @@ def test_without_faults_every_behavioural_check_passes(pytester, monkeypatch):
     assert not failed and not data["failures"]
     statuses = {status for entry in data["operations"].values() for status in entry["checks"].values()}
     assert statuses == {"pass"}
-
-
-@pytest.mark.parametrize("fault", OWNED_FAULTS)
-def test_fault_is_detected_by_its_check(pytester, monkeypatch, fault):
-    expected = CATALOGUE[fault]
-    operations = [op for op in expected.operations if op != "*"]
-    result, data, failed = run_suite(pytester, monkeypatch, [FILES[expected.check]], "--emulator-fault", fault,
-                                     "--operations", ",".join(operations))
-    assert result.ret == 1, result.stdout.str()[-3000:]
-    assert expected.check in {check for _, check in failed}, (fault, sorted(failed))
-    for failure in data["failures"]:
-        assert failure["rule"] and failure["source"] and failure["reproduce"], failure

@@ -74,7 +74,8 @@ def _detect(name: str, tmp: Path) -> tuple[str, bool, str]:
         operations = None  # behaviour tests pick the operations they need
     code, report, output = run_suite(tmp, "--emulator-fault", name, operations=operations, select=select,
                                      paths=paths)
-    caught = code == 1 and fault.check in failing_checks(report)
+    complete = all(f.get("rule") and f.get("source") and f.get("reproduce") for f in report.get("failures", []))
+    caught = code == 1 and fault.check in failing_checks(report) and complete
     return name, caught, f"exit {code}, failing checks {sorted(failing_checks(report))}\n{output}"
 
 
