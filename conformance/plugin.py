@@ -164,12 +164,25 @@ def conformance(request: pytest.FixtureRequest):
         run = Run(options)
     except TargetUnreachable as error:
         _write_unreachable_report(config, options, error)
+        config.stash[UNREACHABLE_KEY] = True
         pytest.exit(f"workspaces-conformance: cannot reach the target {options.endpoint}: {error}", returncode=4)
     except (ValueError, KeyError, RuntimeError) as error:
         raise pytest.UsageError(f"workspaces-conformance: {error}") from None
+    _share_budget(config, run)
     config.stash[RUN_KEY] = run
     yield run
     run.close()
+
+
+def _share_budget(config: pytest.Config, run) -> None:
+    """Split a remote target's WorkSpace budget between pytest-xdist workers, so the sum holds."""
+    workerinput = getattr(config, "workerinput", None)
+    if workerinput is None or not run.target.remote:
+        return
+    count = int(workerinput.get("workercount", 1))
+    index = int(str(workerinput.get("workerid", "gw0")).lstrip("gw") or 0)
+    budget = run.target.max_workspaces
+    run.target.max_workspaces = budget // count + (1 if index < budget % count else 0)
 
 
 def _write_unreachable_report(config: pytest.Config, options, error: Exception) -> None:
@@ -226,77 +239,153 @@ def _check_failures(error: BaseException | None) -> list:
     return found
 
 
+PROPERTY = "workspaces_conformance"
+BASELINE_KEY = pytest.StashKey[set]()
+COLLECTOR_KEY = pytest.StashKey[object]()
+NOTES_SENT_KEY = pytest.StashKey[int]()
+UNREACHABLE_KEY = pytest.StashKey[bool]()
+
+
+def _is_worker(config: pytest.Config) -> bool:
+    """Whether this process is a pytest-xdist worker (its controller writes the report)."""
+    return hasattr(config, "workerinput")
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call):
+    """Turn a conformance test's outcome into report cells, carried on the test report.
+
+    The cells travel as a user property, so that pytest-xdist brings them from
+    its workers to the controller, which alone collects and writes the report.
+    """
     outcome = yield
     report = outcome.get_result()
     run = item.config.stash.get(RUN_KEY, None)
     params = getattr(getattr(item, "callspec", None), "params", {})
     if run is None or not isinstance(params.get("operation"), str) or not isinstance(params.get("check", ""), str):
         return  # not a conformance test, or an empty parametrization
-    if report.when == "setup" and report.passed:
+    cells: list = []
+    notes: list = []
+    if not (report.passed and report.when in ("setup", "teardown")):
+        cells, notes = _cells(item, call, report, run, params)
+    sent = item.config.stash.get(NOTES_SENT_KEY, 0)
+    notes += run.collector.notes[sent:]
+    item.config.stash[NOTES_SENT_KEY] = len(run.collector.notes)
+    if not cells and not notes:
         return
-    if report.when == "teardown" and report.passed:
-        return
+    record = {
+        "target": run.collector.target,
+        "implemented": {op: run.implemented(op) for op in run.operations},
+        "cells": cells,
+        "notes": notes,
+    }
+    import json
+
+    report.user_properties.append((PROPERTY, json.dumps(record, default=str)))
+    baseline = item.config.stash.get(BASELINE_KEY, None)
+    failed = [cell for cell in cells if cell[2] == "fail"]
+    if baseline is not None and report.failed and failed and all(
+        cell[3] is not None and (cell[0], cell[1]) in baseline for cell in failed
+    ):
+        report.outcome = "skipped"
+        report.wasxfail = "expected by the baseline"
+
+
+def _cells(item, call, report, run, params) -> tuple[list, list]:
+    """[(operation, check, status, failure entry or None)] and notes for one test phase."""
     operation = params["operation"]
     checks = [params["check"]] if "check" in params else item.get_closest_marker("conformance").kwargs.get("checks", [])
     if report.skipped:
         reason = str(report.longrepr[-1]) if isinstance(report.longrepr, tuple) else ""
         status = "not_implemented" if "not implemented" in reason else "skip"
-        for check in checks:
-            run.collector.record(operation, check, status)
-        return
+        return [(operation, check, status, None) for check in checks], []
     if report.passed:
-        for check in checks:
-            run.collector.record(operation, check, "pass")
-        return
-    failures = _check_failures(call.excinfo.value if call.excinfo else None)
-    secrets = run.caller.secrets()
+        return [(operation, check, "pass", None) for check in checks], []
     from .client import redact
 
+    failures = _check_failures(call.excinfo.value if call.excinfo else None)
     seed = item.config.getoption("hypothesis_seed", None)
-    entries = []
-    for failure in failures:
-        entry = failure.to_report()
-        entry["seed"] = seed
-        entry["test"] = item.nodeid
-        entry = redact(entry, secrets)
-        entries.append(entry)
-    if not failures:
-        run.collector.notes.append(f"{item.nodeid}: error in the suite or target: {call.excinfo.exconly()[:500]}")
+    secrets = run.caller.secrets()
+    entries = [redact(dict(failure.to_report(), seed=seed, test=item.nodeid), secrets) for failure in failures]
+    notes = [] if failures else [f"{item.nodeid}: error in the suite or target: {call.excinfo.exconly()[:500]}"]
     # A failure names the cell it belongs to; a test spanning operations may blame another one.
-    for entry in entries:
-        run.collector.record(entry["operation"], entry["check"], "fail", [entry])
+    cells = [(e["operation"], e["check"], "fail", e) for e in entries]
     failed_cells = {(e["operation"], e["check"]) for e in entries}
     for check in checks:
         if not entries:
-            run.collector.record(operation, check, "fail")
+            cells.append((operation, check, "fail", None))
         elif (operation, check) not in failed_cells:
-            run.collector.record(operation, check, "pass")
-    baseline = item.config.stash.get(BASELINE_KEY, None)
-    if baseline is not None and failures and all((e["operation"], e["check"]) in baseline for e in entries):
-        report.outcome = "skipped"
-        report.wasxfail = "expected by the baseline"
+            cells.append((operation, check, "pass", None))
+    return cells, notes
 
 
-BASELINE_KEY = pytest.StashKey[set]()
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Collect the cells a test report carries (in the controller, or in a serial run)."""
+    properties = [value for name, value in getattr(report, "user_properties", ()) if name == PROPERTY]
+    if not properties:
+        return
+    import json
+
+    collector = _CONTROLLER.get("collector")
+    if collector is None:
+        return
+    for value in properties:
+        record = json.loads(value)
+        if record.get("target"):
+            collector.target = record["target"]
+        for operation, implemented in record["implemented"].items():
+            collector.set_implemented(operation, implemented)
+        for operation, check, status, entry in record["cells"]:
+            collector.record(operation, check, status, [entry] if entry else [])
+        collector.notes.extend(record["notes"])
+
+
+# pytest_runtest_logreport has no access to the config: the controller's collector lives here.
+_CONTROLLER: dict = {}
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
-    path = session.config.getoption("baseline", None)
-    if path and _runs_conformance(session.config):
+    config = session.config
+    if not _runs_conformance(config):
+        return
+    path = config.getoption("baseline", None)
+    if path:
         from .report import cell_failures, load
 
-        session.config.stash[BASELINE_KEY] = cell_failures(load(path))
+        config.stash[BASELINE_KEY] = cell_failures(load(path))
+    if _is_worker(config):
+        return
+    import specs
+
+    from . import targets
+    from .report import Collector
+    from .run import TOOL_VERSION
+
+    options = _options(config)
+    try:
+        operations = targets.operations_under_test(options.operations)
+    except (KeyError, ValueError):
+        return  # reported as a usage error at collection
+    info = specs.model_info()
+    kind = options.endpoint if options.endpoint in ("emulator", "moto") else "url"
+    _CONTROLLER["collector"] = Collector(
+        tool_version=TOOL_VERSION,
+        contract={"service": "workspaces", "api_version": info["api_version"], "botocore": info["botocore"]},
+        target={"endpoint": options.endpoint, "kind": kind},
+        seed=options.seed,
+        operations=operations,
+    )
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus) -> None:
-    run = session.config.stash.get(RUN_KEY, None)
-    if run is None:
+    collector = _CONTROLLER.pop("collector", None)
+    if collector is None or _is_worker(session.config) or session.config.stash.get(UNREACHABLE_KEY, False):
         return
+    if not any(entry["checks"] for entry in collector.operations.values()):
+        return  # no conformance test ran (e.g. collection only)
     from . import report as reports
 
-    data = run.collector.to_dict()
+    data = collector.to_dict()
     reports.validate(data)
     session.config.stash[REPORT_KEY] = data
     reports.write_json(data, session.config.getoption("report"))
