@@ -125,8 +125,14 @@ def _options(config: pytest.Config):
         request_timeout=config.getoption("request_timeout"),
         rate_limit=config.getoption("rate_limit"),
         emulator_faults=tuple(config.getoption("emulator_fault")),
-        seed=config.getoption("hypothesis_seed", None),
+        seed=_seed(config),
     )
+
+
+def _seed(config: pytest.Config):
+    """The run's Hypothesis seed: an int where it is one (the command line gives strings)."""
+    seed = config.getoption("hypothesis_seed", None)
+    return int(seed) if isinstance(seed, str) and seed.lstrip("-").isdigit() else seed
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -304,7 +310,7 @@ def _cells(item, call, report, run, params) -> tuple[list, list]:
     from .client import redact
 
     failures = _check_failures(call.excinfo.value if call.excinfo else None)
-    seed = item.config.getoption("hypothesis_seed", None)
+    seed = _seed(item.config)
     secrets = run.caller.secrets()
     entries = [redact(dict(failure.to_report(), seed=seed, test=item.nodeid), secrets) for failure in failures]
     notes = [] if failures else [f"{item.nodeid}: error in the suite or target: {call.excinfo.exconly()[:500]}"]
