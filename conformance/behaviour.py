@@ -1,7 +1,8 @@
 """Driving WorkSpaces through their lifecycle on a target, and judging what is observed.
 
 :class:`LifecycleDriver` implements ``strategies.lifecycle.Driver``: it creates
-WorkSpaces within the run's budget (tagged with the run id), sends actions,
+WorkSpaces through ``Run.create_workspaces`` (within the run's budget, tagged
+with the run id), sends actions,
 polls DescribeWorkspaces with backoff under the deadlines of rules.json's
 ``timing`` and turns the model's verdicts into :class:`CheckFailure` with a
 runnable reproduction of the calls that led there.
@@ -77,10 +78,12 @@ class LifecycleDriver:
         return self.run.implemented(operation) and self.run.may_send(operation)
 
     def room(self) -> int:
-        return self.target.max_workspaces - len(self.target.created)
+        return self.target.room()
 
     def can_create(self) -> bool:
-        return self.room() > 0 and self.implemented("CreateWorkspaces")
+        """Whether the budget, the target and (on real accounts) the --user-name list allow one more WorkSpace."""
+        users = not self.target.remote or self.target.users_left() > 0
+        return self.room() > 0 and users and self.implemented("CreateWorkspaces")
 
     def acquire(self, running_mode: str):
         """A WorkSpace for a new walk: a live one this driver made, else a new one."""
@@ -125,9 +128,11 @@ class LifecycleDriver:
 
     def user_name(self) -> str:
         if self.target.remote:
-            if not self.target.user_name:
-                pytest.skip("unjudgeable: creating a WorkSpace on a real account needs --user-name")
-            return self.target.user_name
+            name = self.target.take_user_name()
+            if name is None:
+                pytest.skip("unjudgeable: creating a WorkSpace on a real account needs a --user-name "
+                            "without a WorkSpace from this run (--user-name a,b lists several)")
+            return name
         self._users += 1
         return f"cf{self.target.run_id[:10]}-{len(self.target.created)}-{self._users}"
 
@@ -144,14 +149,15 @@ class LifecycleDriver:
         request = {"DirectoryId": directory, "UserName": self.user_name(), "BundleId": bundle,
                    "WorkspaceProperties": properties, "Tags": run_tags(self.target.run_id)}
         params = {"Workspaces": [request]}
-        exchange = self.run.call("CreateWorkspaces", params)
+        exchange = self.run.create_workspaces([request])
+        if exchange is None:
+            return None  # the budget ran out
         self.last = exchange
         body = exchange.response.json if isinstance(exchange.response.json, dict) else {}
         pending = [p for p in body.get("PendingRequests") or [] if isinstance(p, dict) and p.get("WorkspaceId")]
         if exchange.response.status != 200 or not pending:
             raise Unjudgeable(f"CreateWorkspaces did not create a WorkSpace: {exchange.response.describe(300)}")
         workspace_id = pending[0]["WorkspaceId"]
-        self.target.created.append(workspace_id)
         self.mine[workspace_id] = {"state": None, "mode": running_mode}
         self.history[workspace_id] = [("CreateWorkspaces", params)]
         first = pending[0].get("State")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import re
 import threading
 import time
@@ -102,15 +103,19 @@ class Caller:
         self._credentials = session.get_credentials()
         self._secrets = self._credential_secrets()
         self._captured = threading.local()
-        self.client.meta.events.register(f"after-call.{SERVICE}", self._capture)
+        # Captured before botocore parses, so a body it cannot parse (invalid UTF-8, truncated JSON)
+        # is still judged as what the target sent.
+        self.client.meta.events.register(f"before-parse.{SERVICE}", self._capture)
+        self._log_filter = RedactingFilter(self._secrets)
+        self._log_filter.install()
         self._http = botocore.httpsession.URLLib3Session(timeout=connection.timeout)
         self._limiter = RateLimiter(connection.rate_limit, connection.burst)
         self.calls = 0
         self.throttled = 0
         self.unimplemented: set[str] = set()
 
-    def _capture(self, http_response, **_) -> None:
-        self._captured.response = http_response
+    def _capture(self, response_dict, **_) -> None:
+        self._captured.response = response_dict
 
     def secrets(self) -> list[str]:
         """Credential strings that must never appear in any output."""
@@ -153,21 +158,17 @@ class Caller:
             method(**params)
         except botocore.exceptions.ClientError:
             pass
-        except (
-            botocore.exceptions.EndpointConnectionError,
-            botocore.exceptions.ConnectionClosedError,
-            botocore.exceptions.ReadTimeoutError,
-            botocore.exceptions.ConnectTimeoutError,
-        ) as error:
-            raise TargetUnreachable(f"{self.connection.endpoint}: {error}") from error
+        except _NO_ANSWER as error:
+            raise TargetUnreachable(unreachable_reason(self.connection.endpoint, error)) from error
         except Exception:
             # botocore could not parse what came back; the raw response still tells.
             if self._captured.response is None:
                 raise
-        http = self._captured.response
-        if http is None:
+        captured = self._captured.response
+        if captured is None:
             raise TargetUnreachable(f"{self.connection.endpoint}: no HTTP response to {operation}")
-        return Response(http.status_code, {k.lower(): v for k, v in http.headers.items()}, http.content)
+        headers = {str(k).lower(): str(v) for k, v in captured["headers"].items()}
+        return Response(captured["status_code"], headers, bytes(captured["body"] or b""))
 
     def send_raw(
         self,
@@ -197,18 +198,86 @@ class Caller:
             ).add_auth(request)
         try:
             http = self._http.send(request.prepare())
-        except (
-            botocore.exceptions.EndpointConnectionError,
-            botocore.exceptions.ConnectionClosedError,
-            botocore.exceptions.ReadTimeoutError,
-            botocore.exceptions.ConnectTimeoutError,
-        ) as error:
-            raise TargetUnreachable(f"{self.connection.endpoint}: {error}") from error
+        except _NO_ANSWER as error:
+            raise TargetUnreachable(unreachable_reason(self.connection.endpoint, error)) from error
         return Response(http.status_code, {k.lower(): v for k, v in http.headers.items()}, http.content)
 
     def close(self) -> None:
+        self._log_filter.remove()
         self._http.close()
         self.client.close()
+
+
+# Every way botocore says "no HTTP response came back" (refused, DNS, TLS, timeouts, dropped connections).
+_NO_ANSWER = (botocore.exceptions.HTTPClientError, botocore.exceptions.ConnectionError)
+
+
+def unreachable_reason(endpoint: str, error: Exception) -> str:
+    """One line naming ``endpoint`` and why no response came back from it."""
+    cause = error.kwargs.get("error") if isinstance(getattr(error, "kwargs", None), dict) else None
+    detail = f"{cause}" if cause is not None else f"{error}"
+    text = f"{detail} {error}".lower()
+    if isinstance(error, (botocore.exceptions.ReadTimeoutError, botocore.exceptions.ConnectTimeoutError)) \
+            or "timed out" in text or "timeout" in text:
+        kind = "no response in time (see --request-timeout)"
+    elif "name or service not known" in text or "nodename nor servname" in text or "name resolution" in text \
+            or "getaddrinfo" in text or "no address associated" in text:
+        kind = "DNS lookup failed: the host name does not resolve"
+    elif "refused" in text:
+        kind = "connection refused: nothing listens there"
+    elif isinstance(error, botocore.exceptions.SSLError) or "ssl" in text or "certificate" in text:
+        kind = "TLS handshake failed"
+    elif isinstance(error, botocore.exceptions.ConnectionClosedError) or "closed" in text or "reset" in text:
+        kind = "the connection was closed without a response"
+    else:
+        kind = "no HTTP response"
+    return f"{endpoint}: {kind} ({detail.strip()[:300]})"
+
+
+class RedactingFilter(logging.Filter):
+    """A logging filter that blanks credentials in botocore's, boto3's and urllib3's log records.
+
+    botocore logs signed headers and response bodies at DEBUG; a user running
+    pytest with ``--log-level=DEBUG`` must not see a secret in the captured logs.
+    """
+
+    PREFIXES = ("botocore", "boto3", "urllib3")
+
+    def __init__(self, secrets: list[str]) -> None:
+        super().__init__()
+        self.secrets = list(secrets)
+        self._loggers: list[logging.Logger] = []
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a record whose arguments do not format is left to the handler
+            return True
+        clean = redact_text(_SENSITIVE_HEADER_VALUES.sub(r"\1***", message), self.secrets)
+        if clean != message:
+            record.msg, record.args = clean, ()
+        return True
+
+    def install(self) -> None:
+        """Attach to every logger of the libraries that log requests (filters are not inherited)."""
+        names = [name for name in list(logging.root.manager.loggerDict)
+                 if name.split(".", 1)[0] in self.PREFIXES]
+        for name in sorted(set(names) | set(self.PREFIXES)):
+            logger = logging.getLogger(name)
+            if self not in logger.filters:
+                logger.addFilter(self)
+                self._loggers.append(logger)
+
+    def remove(self) -> None:
+        for logger in self._loggers:
+            logger.removeFilter(self)
+        self._loggers = []
+
+
+# Header values in logged dicts or canonical requests: 'X-Amz-Security-Token': b'...' or x-amz-security-token:...
+_SENSITIVE_HEADER_VALUES = re.compile(
+    r"((?:authorization|x-amz-security-token)['\"]?\s*[:=]\s*b?['\"]?)[^'\"\n,}]+", re.I
+)
 
 
 # --- reproductions --------------------------------------------------------------------------

@@ -13,7 +13,7 @@ import specs
 from strategies import to_boto3
 
 from . import targets
-from .cleanup import cleanup_run
+from .cleanup import cleanup_run, deferred_signals, run_tags
 from .checks import CHECK_TIERS, TIERS, CheckFailure, Exchange
 from .client import Caller, TargetUnreachable, reproduce_call, reproduce_raw
 from .report import Collector
@@ -21,9 +21,13 @@ from .report import Collector
 TOOL_VERSION = "0.1.0"
 
 
-def is_mutating(operation: str) -> bool:
+def is_mutating(operation: str | None) -> bool:
     """Whether an operation can create or change anything (everything but Describe*)."""
-    return not operation.startswith("Describe")
+    return not (operation or "").startswith("Describe")
+
+
+class UnsafeRequest(RuntimeError):
+    """The suite was about to send a request a remote target must never receive (a bug of the suite)."""
 
 
 @dataclasses.dataclass
@@ -78,8 +82,19 @@ def start_target(options: Options) -> targets.Target:
         target.max_workspaces = default_budget if options.max_workspaces is None else options.max_workspaces
     target.directory_id = options.directory_id or target.directory_id
     target.bundle_id = options.bundle_id or target.bundle_id
-    target.user_name = options.user_name or target.user_name
+    # --user-name may list several users (a,b): a real directory needs one user per new WorkSpace.
+    names = [name.strip() for name in (options.user_name or "").split(",") if name.strip()]
+    target.user_names = names
+    target.user_name = names[0] if names else target.user_name
     return target
+
+
+def with_run_tags(entry: dict, run_id: str) -> dict:
+    """A CreateWorkspaces entry carrying the run's tags (replacing any tag with the same keys)."""
+    ours = run_tags(run_id)
+    keys = {tag["Key"] for tag in ours}
+    kept = [t for t in entry.get("Tags") or [] if not (isinstance(t, dict) and t.get("Key") in keys)]
+    return dict(entry, Tags=kept + ours)
 
 
 class Run:
@@ -105,6 +120,8 @@ class Run:
                 operations=self.operations,
             )
             self.known_ids: frozenset | None = None
+            # Ids of the remote target's resources this run did not create: no mutating request may name them.
+            self.foreign: set[str] = set()
             self._probe()
         except BaseException:
             self.target.stop()
@@ -113,10 +130,12 @@ class Run:
     # --- coverage -------------------------------------------------------------------------
 
     def _probe(self) -> None:
-        pool = targets.discover(self.caller, self.target)
+        pool = self._discover()
         for operation in self.operations:
             if self.target.remote and not self.target.allow_mutations and is_mutating(operation):
                 implemented = True  # not probed: read-only mode sends no mutating request
+            elif self.target.remote and is_mutating(operation):
+                implemented = targets.probe_implemented(self.caller, operation, None)  # unknown ids only
             else:
                 implemented = targets.probe_implemented(self.caller, operation, pool)
             self.collector.set_implemented(operation, implemented)
@@ -132,21 +151,116 @@ class Run:
 
     # --- live resources ---------------------------------------------------------------------
 
-    def pool(self, *, workspaces: int = 3):
-        """Live resources of the target, refreshed, with at least ``workspaces`` WorkSpaces where allowed."""
+    def _discover(self):
         pool = targets.discover(self.caller, self.target)
-        pool = targets.ensure_workspaces(self.caller, self.target, pool, workspaces)
-        self.known_ids = frozenset(pool.directories) | frozenset(pool.bundles) | frozenset(pool.workspaces)
+        if self.target.remote:
+            live = set(pool.directories) | set(pool.bundles) | set(pool.workspaces) | set(pool.images) \
+                | set(pool.ip_groups) | set(pool.connection_aliases)
+            self.foreign |= live - set(self.target.created)
         return pool
+
+    def pool(self, *, workspaces: int = 3, operation: str | None = None):
+        """Live resources of the target, refreshed, with at least ``workspaces`` of the run's own where allowed.
+
+        Give ``operation`` when the pool feeds generated requests to it: on a remote
+        target a mutating operation gets only the WorkSpaces this run created, so no
+        generated request names anything else, and CreateWorkspaces gets no live
+        directory, so every generated create names a directory that exists nowhere.
+        """
+        pool = self._discover()
+        self._ensure_workspaces(pool, workspaces)
+        self.known_ids = frozenset(pool.directories) | frozenset(pool.bundles) | frozenset(pool.workspaces)
+        if self.target.remote and operation is not None and is_mutating(operation):
+            from strategies import ResourcePool
+
+            return ResourcePool(workspaces=[w for w in pool.workspaces if w in self.target.created])
+        return pool
+
+    def _ensure_workspaces(self, pool, count: int) -> None:
+        own = [w for w in pool.workspaces if w in self.target.created] if self.target.remote else pool.workspaces
+        missing = min(count - len(own), self.target.room())
+        if missing <= 0 or not self.may_send("CreateWorkspaces") or not self.implemented("CreateWorkspaces"):
+            return
+        entries = targets.workspace_requests(self.target, pool, missing)
+        exchange = self.create_workspaces(entries) if entries else None
+        if exchange is None:
+            return
+        body = exchange.response.json if isinstance(exchange.response.json, dict) else {}
+        for pending in body.get("PendingRequests") or []:
+            if isinstance(pending, dict) and isinstance(pending.get("WorkspaceId"), str):
+                pool.workspaces.append(pending["WorkspaceId"])
+                if isinstance(pending.get("UserName"), str):
+                    pool.user_names.append(pending["UserName"])
+
+    def create_workspaces(self, entries: list[dict]) -> Exchange | None:
+        """CreateWorkspaces for WorkSpaces the suite itself needs: within the budget and tagged with the run id.
+
+        Returns None when the budget (``--max-workspaces``) has no room for all of
+        ``entries``. Every WorkSpace the target reports created is recorded in
+        ``target.created`` for cleanup; an answer that is lost marks the target for
+        a cleanup by tag.
+        """
+        if not entries:
+            raise ValueError(f"Expected at least one CreateWorkspaces entry but got entries={entries!r}")
+        granted = self.target.reserve(len(entries))
+        if granted < len(entries):
+            self.target.release(granted)  # all or nothing: give the partial claim back
+            return None
+        params = {"Workspaces": [with_run_tags(entry, self.target.run_id) for entry in entries]}
+        answered = False
+        try:
+            exchange = self._exchange("CreateWorkspaces", params, own_create=True)
+            answered = True
+        finally:
+            if not answered:  # a timeout or an interrupt: the WorkSpaces may exist all the same
+                self.target.uncertain = True
+        self.target.record_creation(granted, exchange.response)
+        return exchange
+
+    # --- safety on remote targets ----------------------------------------------------------
+
+    def _guard(self, operation: str | None, text: str, *, own_create: bool = False) -> None:
+        """Refuse a mutating request to a remote target that is read-only, or that names what is not ours."""
+        if not self.target.remote or not is_mutating(operation):
+            return
+        if not self.target.allow_mutations:
+            raise UnsafeRequest(f"Refusing to send {operation} to the remote target {self.target.endpoint}: "
+                                "it is read-only without --allow-mutations")
+        # The suite's own creations name a live directory and bundle, and nothing else of the account.
+        placement = {i for i in self.foreign if i.startswith(("d-", "wsb-"))} if own_create else set()
+        named = sorted(i for i in self.foreign - set(self.target.created) - placement if i and i in text)
+        if named:
+            raise UnsafeRequest(f"Refusing to send {operation} to the remote target {self.target.endpoint}: it names "
+                                f"{', '.join(named[:5])}, which this run did not create")
+
+    def _note_stray_creation(self, operation: str | None, response) -> None:
+        """A generated CreateWorkspaces that a remote target accepted: count it and clean it up."""
+        if operation != "CreateWorkspaces" or not self.target.remote or response.status != 200:
+            return
+        body = response.json if isinstance(response.json, dict) else {}
+        if not any(isinstance(p, dict) and p.get("WorkspaceId") for p in body.get("PendingRequests") or []):
+            return
+        made = self.target.record_creation(0, response)
+        self.collector.notes.append(
+            f"the target created {', '.join(made)} from a generated CreateWorkspaces that names no live "
+            "directory; they are terminated at the end of the run"
+        )
 
     # --- sending ----------------------------------------------------------------------------
 
     def call(self, operation: str, params: dict) -> Exchange:
+        """Send ``params`` to ``operation`` through boto3 and return the exchange."""
+        return self._exchange(operation, params)
+
+    def _exchange(self, operation: str, params: dict, *, own_create: bool = False) -> Exchange:
+        self._guard(operation, json.dumps(params, default=str), own_create=own_create)
         reproduce = reproduce_call(self.target.connection, operation, params)
         try:
             response = self.caller.call(operation, to_boto3(operation, params))
         except TargetUnreachable as error:
             raise self._no_answer(operation, {"operation": operation, "params": params}, reproduce, error)
+        if not own_create:
+            self._note_stray_creation(operation, response)
         return Exchange(operation, params, response, reproduce=reproduce, known_ids=self.known_ids)
 
     def _no_answer(self, operation, request, reproduce, error) -> CheckFailure:
@@ -158,12 +272,14 @@ class Run:
         )
 
     def _send_raw(self, operation, body: bytes, violation, params) -> Exchange:
+        self._guard(operation, body.decode("utf-8", "replace"))
         reproduce = reproduce_raw(self.target.connection, operation, body)
         try:
             response = self.caller.send_raw(operation, body)
         except TargetUnreachable as error:
             raw_text = body.decode("utf-8", "replace")[:4000]
             raise self._no_answer(operation, {"operation": operation, "raw_body": raw_text}, reproduce, error)
+        self._note_stray_creation(operation, response)
         return Exchange(operation, params, response, raw=True, body=body, violation=violation, reproduce=reproduce,
                         known_ids=self.known_ids)
 
@@ -196,14 +312,27 @@ class Run:
         )
 
     def close(self) -> None:
-        """Remove what this run created (on targets we do not own), then stop the target."""
+        """Remove what this run created (on targets we do not own), then stop the target.
+
+        Runs at the end of the session, after a failure and after Ctrl-C or SIGTERM
+        (the plugin turns SIGTERM into an interrupt); a further signal during the
+        cleanup is deferred once, so an impatient second Ctrl-C does not leak WorkSpaces.
+        """
+        target = self.target
         try:
-            if self.target.kind not in ("emulator", "moto") and self.target.created:
-                refused = cleanup_run(self.caller, self.target.run_id, self.target.created)
-                if refused:
-                    self.collector.notes.append(f"cleanup: the target refused to terminate {refused}")
+            if target.kind not in ("emulator", "moto") and (target.created or target.uncertain):
+                with deferred_signals():
+                    result = cleanup_run(self.caller, target.run_id, target.created, scan=target.uncertain)
+                if result.terminated:
+                    self.collector.notes.append(f"cleanup: terminated {', '.join(result.terminated)}")
+                if result.refused:
+                    self.collector.notes.append(
+                        f"cleanup: the target refused to terminate {', '.join(result.refused)}; run "
+                        f"python -m conformance sweep --endpoint {target.endpoint} --run-id {target.run_id}")
         except Exception as error:  # cleanup must not hide the run's results
-            self.collector.notes.append(f"cleanup failed: {error}; run python -m conformance sweep")
+            self.collector.notes.append(
+                f"cleanup failed: {error}; run python -m conformance sweep --endpoint {target.endpoint} "
+                f"--run-id {target.run_id}")
         finally:
             try:
                 self.caller.close()

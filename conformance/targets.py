@@ -10,12 +10,12 @@ import ipaddress
 import json
 import logging
 import socket
+import threading
 import urllib.parse
 import uuid
 
 import specs
 
-from .cleanup import run_tags
 from .client import Caller, Connection, TargetUnreachable
 
 KINDS = ("emulator", "moto", "url", "aws")
@@ -68,10 +68,70 @@ class Target:
     _stop: object = None
     implemented: dict[str, bool] = dataclasses.field(default_factory=dict)
     created: list[str] = dataclasses.field(default_factory=list)
+    user_names: list[str] = dataclasses.field(default_factory=list)  # directory users for remote creations
+    requested: int = 0  # WorkSpaces asked for and not refused: what the budget counts
+    uncertain: bool = False  # a CreateWorkspaces got no readable answer: cleanup must search by tag
+    _lock: threading.Lock = dataclasses.field(default_factory=threading.Lock, repr=False)
+    _users_taken: set = dataclasses.field(default_factory=set, repr=False)
 
     @property
     def endpoint(self) -> str:
         return self.connection.endpoint
+
+    def room(self) -> int:
+        """How many more WorkSpaces this run may ask for under ``max_workspaces``."""
+        return max(0, self.max_workspaces - self.requested)
+
+    def reserve(self, wanted: int) -> int:
+        """Claim room for up to ``wanted`` new WorkSpaces before asking for them; return the number granted.
+
+        The claim is made before the request is sent, so a request whose answer
+        is lost (timeout, interrupt) still counts and the budget is never exceeded.
+        """
+        if not isinstance(wanted, int) or wanted < 0:
+            raise ValueError(f"Expected a count of WorkSpaces >= 0 but got wanted={wanted!r}")
+        with self._lock:
+            granted = min(wanted, self.room())
+            self.requested += granted
+            return granted
+
+    def release(self, count: int) -> None:
+        """Give back room claimed by :meth:`reserve` for WorkSpaces that were never asked for."""
+        with self._lock:
+            self.requested = max(0, self.requested - count)
+
+    def record_creation(self, granted: int, response) -> list[str]:
+        """Note what a CreateWorkspaces for ``granted`` WorkSpaces created; give back the room of refusals."""
+        body = response.json if isinstance(response.json, dict) else None
+        pending = [p["WorkspaceId"] for p in (body or {}).get("PendingRequests") or []
+                   if isinstance(p, dict) and isinstance(p.get("WorkspaceId"), str)]
+        failed = [f for f in (body or {}).get("FailedRequests") or [] if isinstance(f, dict)]
+        with self._lock:
+            self.created.extend(w for w in pending if w not in self.created)
+            self.requested += max(0, len(pending) - granted)  # a lax target made more than was asked for
+            if 400 <= response.status < 500 and body is not None and not pending:
+                refused = granted  # a well-formed client error: nothing was created
+            elif response.status == 200 and body is not None:
+                refused = min(len(failed), granted - min(len(pending), granted))
+            else:
+                refused = 0  # a server error or an unreadable answer: maybe created, keep counting
+                self.uncertain = True
+            self.requested -= refused
+        return pending
+
+    def users_left(self) -> int:
+        """How many --user-name users have no WorkSpace from this run yet."""
+        with self._lock:
+            return len([name for name in self.user_names if name not in self._users_taken])
+
+    def take_user_name(self) -> str | None:
+        """A directory user (from --user-name) who has no WorkSpace from this run yet, or None."""
+        with self._lock:
+            for name in self.user_names:
+                if name not in self._users_taken:
+                    self._users_taken.add(name)
+                    return name
+        return None
 
     def caller(self) -> Caller:
         return Caller(self.connection)
@@ -169,8 +229,10 @@ def looks_not_implemented(response) -> bool:
     if response.error_code in NOT_IMPLEMENTED_CODES or (response.error_code or "").endswith("NotImplemented"):
         return True
     body = response.json
-    if response.status >= 500 and (not isinstance(body, dict) or "__type" not in body):
-        return True  # an HTML or text page instead of an AWS JSON error
+    if response.status == 500 and (not isinstance(body, dict) or "__type" not in body):
+        # moto's HTML page for an unimplemented action; a 502/503/504 page is a broken gateway
+        # in front of an implementation, judged as a server error rather than left out of the scores.
+        return True
     message = (response.error_message or "").lower()
     return response.status >= 400 and any(word in message for word in NOT_IMPLEMENTED_WORDS)
 
@@ -260,32 +322,25 @@ def target_lacks(caller: Caller, operation: str) -> bool:
     return getattr(caller, "unimplemented", set()).__contains__(operation)
 
 
-def ensure_workspaces(caller: Caller, target: Target, pool, count: int):
-    """Create WorkSpaces until the pool holds ``count`` live ones (loopback targets only)."""
-    missing = count - len(pool.workspaces)
-    room = target.max_workspaces - len(target.created)
-    if missing <= 0 or not target.allow_mutations or room <= 0 or target_lacks(caller, "CreateWorkspaces"):
-        return pool
-    if not pool.directories or not pool.bundles:
-        return pool
-    requests = [
-        {
-            "DirectoryId": pool.directories[0],
-            "UserName": f"conformance-{target.run_id}-{len(target.created) + i}",
-            "BundleId": pool.bundles[0],
-            "Tags": run_tags(target.run_id),
-        }
-        for i in range(min(missing, room, 25))
-    ]
-    response = caller.call("CreateWorkspaces", {"Workspaces": requests})
-    body = response.json if isinstance(response.json, dict) else {}
-    for pending in body.get("PendingRequests") or []:
-        if isinstance(pending, dict) and isinstance(pending.get("WorkspaceId"), str):
-            target.created.append(pending["WorkspaceId"])
-            pool.workspaces.append(pending["WorkspaceId"])
-            if isinstance(pending.get("UserName"), str):
-                pool.user_names.append(pending["UserName"])
-    return pool
+def workspace_requests(target: Target, pool, count: int) -> list[dict]:
+    """CreateWorkspaces entries for up to ``count`` new WorkSpaces in the pool's first directory and bundle.
+
+    On loopback targets the user names are made up (mocks accept any); on remote
+    targets each entry needs a real directory user from ``--user-name`` that has
+    no WorkSpace from this run yet, so no users means no entries.
+    """
+    if count <= 0 or not pool.directories or not pool.bundles:
+        return []
+    entries = []
+    for index in range(min(count, 25)):
+        if target.remote:
+            user = target.take_user_name()
+            if user is None:
+                break
+        else:
+            user = f"conformance-{target.run_id}-{len(target.created) + index}"
+        entries.append({"DirectoryId": pool.directories[0], "UserName": user, "BundleId": pool.bundles[0]})
+    return entries
 
 
 def operations_under_test(selected: list[str] | None) -> list[str]:

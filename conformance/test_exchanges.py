@@ -19,7 +19,7 @@ INVALID_CHECKS = ["not_a_server_error", "negative_data_rejection", "error_shape"
 def test_valid_requests(operation, check, target_run):
     """Valid requests (live and unknown ids) earn schema-valid, accepted, non-5xx responses."""
     judge = REGISTRY[check]
-    pool = target_run.pool()
+    pool = target_run.pool(operation=operation)
     accepted = []
 
     @given(params=strategies.requests(operation, pool))
@@ -43,7 +43,7 @@ def test_valid_requests(operation, check, target_run):
 def test_invalid_requests(operation, check, target_run):
     """Requests breaking exactly one constraint are rejected with a well-formed, fitting error."""
     judge = REGISTRY[check]
-    pool = target_run.pool()
+    pool = target_run.pool(operation=operation)
     kinds = sorted(strategies.violation_kinds(operation))
     # Every kind gets its share of the examples, so none is left to chance.
     per_kind = max(2, -(-settings.default.max_examples // len(kinds)))

@@ -337,13 +337,14 @@ class Survey:
         params = {"Workspaces": [{"DirectoryId": directory, "UserName": driver.user_name(), "BundleId": bundle,
                                   "WorkspaceProperties": {"RunningMode": self.mode},
                                   "Tags": run_tags(driver.target.run_id)}]}
-        exchange = self.run.call("CreateWorkspaces", params)
+        exchange = self.run.create_workspaces(params["Workspaces"])
+        if exchange is None:
+            return False  # the budget ran out
         body = exchange.response.json if isinstance(exchange.response.json, dict) else {}
         pending = [p for p in body.get("PendingRequests") or [] if isinstance(p, dict) and p.get("WorkspaceId")]
         if not pending:
             raise Unjudgeable(f"CreateWorkspaces did not create a WorkSpace: {exchange.response.describe(300)}")
         self.workspace = pending[0]["WorkspaceId"]
-        driver.target.created.append(self.workspace)
         driver.mine[self.workspace] = {"state": "PENDING", "mode": self.mode}
         driver.history[self.workspace] = [("CreateWorkspaces", params)]
         self.state = "PENDING"
