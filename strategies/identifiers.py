@@ -1,4 +1,4 @@
-"""Resource ids: drawn by full-match regex from the model's patterns, or from live resources.
+"""Resource ids: which shapes are ids, and ids drawn from live resources.
 
 A :class:`ResourcePool` lists resources that exist in the target (found by the
 conformance suite when it provisions or describes the target). With a pool,
@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, fields
 
 from hypothesis import strategies as st
 
-__all__ = ["ResourcePool", "id_from_pattern", "is_id_shape", "live_ids", "mixed"]
+__all__ = ["ResourcePool", "is_id_shape", "live_ids", "mixed"]
 
 # Which pool list feeds which shape; ResourceId (the tag operations) takes any
 # taggable resource.
@@ -68,11 +68,6 @@ class ResourcePool:
 def is_id_shape(shape: str) -> bool:
     """Whether a shape names a resource id (WorkspaceId, BundleId, ConnectionAliasId...)."""
     return shape in SHAPE_FIELDS or shape.endswith("Id")
-
-
-def id_from_pattern(anchored: str) -> st.SearchStrategy[str]:
-    """Well-formed ids: ``st.from_regex`` on the spec's anchored pattern, full-match."""
-    return st.from_regex(anchored, fullmatch=True)
 
 
 def live_ids(pool: ResourcePool | None, shape: str, member: str | None,

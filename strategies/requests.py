@@ -13,7 +13,7 @@ import base64
 import functools
 import random
 
-from hypothesis import strategies as st
+from hypothesis import reject, strategies as st
 
 import specs
 
@@ -22,7 +22,7 @@ from .identifiers import ResourcePool
 from .patterns import pattern as compile_pattern
 from .schema import INT32, ITEM, VALUE, Node, Step, children, node_of, root_node
 
-__all__ = ["requests", "compiler", "Compiler"]
+__all__ = ["requests", "compiler", "Compiler", "members_of", "sized_lists", "list_sizes"]
 
 # Lists without maxItems are drawn with at most this many items: enough to
 # exercise lists, and long lists are the boundary cases' business.
@@ -32,6 +32,13 @@ MAP_MAX = 3
 # the pattern and the bounds allow, plus the longest one.
 LENGTH_CHOICES = 48
 SEEDS = st.integers(0, 2**32 - 1)
+# List sizes: each of the first SMALL_SIZES sizes from minItems up is this
+# many times as likely as maxItems itself. Every choice Hypothesis records
+# costs tens of microseconds, and a list of 25 WorkSpace requests is hundreds
+# of them; short lists carry the same checks, the longest still comes up
+# (about one list in 13), and the boundary cases send every maxItems exactly.
+SMALL_SIZES = 4
+SMALL_WEIGHT = 3
 
 
 def _pool_key(pool: ResourcePool | None):
@@ -64,6 +71,77 @@ _COMPILERS: dict = {}
 
 def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
+
+
+def _tag_key(tag):
+    return tag.get("Key")
+
+
+def members_of(required: dict, optional: dict) -> st.SearchStrategy[dict]:
+    """Dicts with every ``required`` member and each ``optional`` one present half the time.
+
+    What ``st.fixed_dictionaries(required, optional=optional)`` draws, with the
+    optional members' presence taken from one integer (a bit per member)
+    instead of two choices per member: it shrinks towards fewer members.
+    """
+    required_items = tuple(required.items())
+    optional_items = tuple(optional.items())
+    if not optional_items:
+        return st.fixed_dictionaries(dict(required_items))
+    presence = st.integers(0, 2 ** len(optional_items) - 1)
+
+    @st.composite
+    def draw_members(draw) -> dict:
+        out = {name: draw(strategy) for name, strategy in required_items}
+        mask = draw(presence)
+        for bit, (name, strategy) in enumerate(optional_items):
+            if mask >> bit & 1:
+                out[name] = draw(strategy)
+        return out
+
+    return draw_members()
+
+
+def list_sizes(low: int, high: int) -> list[int]:
+    """The table list sizes are drawn from: short sizes weighted, ``high`` itself once."""
+    if low > high:
+        raise ValueError(f"Expected low <= high but got low={low}, high={high}")
+    small = list(range(low, min(high, low + SMALL_SIZES - 1) + 1))
+    if small[-1] == high:
+        return small
+    return [size for size in small for _ in range(SMALL_WEIGHT)] + [high]
+
+
+def sized_lists(items: st.SearchStrategy, low: int, high: int, unique_by=None) -> st.SearchStrategy[list]:
+    """Lists of ``low``..``high`` items, short ones likelier, size drawn first in one choice.
+
+    With ``unique_by``, an item whose key is taken is drawn again (a few
+    times at most); a list that still falls short of ``low`` is rejected.
+    """
+    sizes = st.sampled_from(list_sizes(low, high))
+
+    @st.composite
+    def draw_list(draw) -> list:
+        size = draw(sizes)
+        out: list = []
+        if unique_by is None:
+            for _ in range(size):
+                out.append(draw(items))
+            return out
+        seen: set = set()
+        for _ in range(size + 5):
+            if len(out) == size:
+                break
+            item = draw(items)
+            key = unique_by(item)
+            if key not in seen:
+                seen.add(key)
+                out.append(item)
+        if len(out) < low:
+            reject()
+        return out
+
+    return draw_list()
 
 
 def _merge(parts) -> dict:
@@ -156,16 +234,11 @@ class Compiler:
         if anchored is None:
             strategy = st.text(min_size=low, max_size=high)
         else:
-            compiled = compile_pattern(anchored)
-            if (identifiers.is_id_shape(node.shape) and compiled.within(low, high)
-                    and anchored == schema.get("pattern")):
-                # Ids: Hypothesis' own full-match regex strategy. Other patterned
-                # strings (names, ARNs, descriptions) use the length-aware
-                # builder, which draws two choices per string instead of one
-                # per character.
-                strategy = identifiers.id_from_pattern(anchored)
-            else:
-                strategy = self._built(compiled, low, high)
+            # Every patterned string, ids included, comes from the length-aware
+            # builder: two choices per string (length, seed). Hypothesis'
+            # from_regex draws one choice per character through a filter and
+            # cost about 4 ms per id, most of a valid request's generation time.
+            strategy = self._built(compile_pattern(anchored), low, high)
         if semantics.tag_role(steps):
             strategy = strategy.map(functools.partial(self.avoid_reserved, steps))
         live = identifiers.live_ids(self.pool, node.shape, member, schema)
@@ -184,13 +257,18 @@ class Compiler:
                 f"but got pattern={compiled.source!r}"
             )
 
-        def build(length: int, seed: int) -> str:
-            value = compiled.build(length, random.Random(seed))
+        count = len(lengths)
+
+        def build(choice: int) -> str:
+            # One choice carries both the length and the seed: it shrinks
+            # towards the shortest length and seed 0.
+            index, seed = choice % count, choice // count
+            value = compiled.build(lengths[index], random.Random(seed))
             if value is None:  # the length set says it exists: a builder bug
-                raise AssertionError(f"no string of length {length} for {compiled.source!r}")
+                raise AssertionError(f"no string of length {lengths[index]} for {compiled.source!r}")
             return value
 
-        return st.builds(build, st.sampled_from(lengths), SEEDS)
+        return st.integers(0, count * 2**32 - 1).map(build)
 
     def _integer(self, node: Node, steps) -> st.SearchStrategy[int]:
         low = node.schema.get("minimum", INT32[0])
@@ -219,9 +297,8 @@ class Compiler:
         if member in ("Tags",) and item.type == "object":
             # Tag keys are unique within a request: a repeated key would
             # overwrite, not add, and make the count rules ambiguous.
-            return st.lists(items, min_size=low, max_size=high,
-                            unique_by=lambda tag: tag.get("Key"))
-        return st.lists(items, min_size=low, max_size=high)
+            return sized_lists(items, low, high, unique_by=_tag_key)
+        return sized_lists(items, low, high)
 
     def _object(self, node: Node, steps) -> st.SearchStrategy[dict]:
         schema = node.schema
@@ -326,7 +403,7 @@ class _Plan:
     def strategy(self) -> st.SearchStrategy[dict]:
         required = {m: s for m, s in self.members.items() if m in self.required}
         optional = {m: s for m, s in self.members.items() if m not in self.required}
-        base = st.fixed_dictionaries(required, optional=optional)
+        base = members_of(required, optional)
         if not self.choices and not self.requires:
             return base
         requires = list(self.requires)
