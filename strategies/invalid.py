@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import json
 import random
+import weakref
 from dataclasses import dataclass
 
 from hypothesis import strategies as st
@@ -104,12 +105,35 @@ class _DrawSource:
         return self.draw(self.c.at(tuple(steps)))
 
     def valid_list(self, steps, size: int):
-        items = self.c.at(tuple(steps))
-        unique = {"unique_by": lambda t: t.get("Key")} if steps[-2].segment == "Tags" else {}
-        return self.draw(st.lists(items, min_size=size, max_size=size, **unique))
+        return self.draw(_exact_lists(self.c, tuple(steps), size))
 
     def choice(self, options):
-        return self.draw(st.sampled_from(list(options)))
+        # Options are picked by index from a cached strategy: a new strategy
+        # per draw costs Hypothesis a validation and an emptiness check each time.
+        options = list(options)
+        return options[self.draw(_index(len(options)))]
+
+
+@functools.lru_cache(maxsize=None)
+def _index(count: int) -> st.SearchStrategy[int]:
+    if count < 1:
+        raise ValueError(f"Expected at least one option to choose from but got count={count}")
+    return st.integers(0, count - 1)
+
+
+_LISTS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def _exact_lists(compiler, steps, size: int) -> st.SearchStrategy[list]:
+    """Lists of exactly ``size`` valid items for the list item site ``steps`` (cached per compiler)."""
+    cache = _LISTS.setdefault(compiler, {})
+    key = (tuple((step.segment, step.node.shape) for step in steps), size)
+    found = cache.get(key)
+    if found is None:
+        items = compiler.at(steps)
+        unique = {"unique_by": lambda t: t.get("Key")} if steps[-2].segment == "Tags" else {}
+        found = cache[key] = st.lists(items, min_size=size, max_size=size, **unique)
+    return found
 
 
 # -- materialising a site inside a request -------------------------------------
@@ -684,16 +708,19 @@ def invalid_requests(operation: str, pool: ResourcePool | None = None,
             )
         available = tuple(m for m in available if m.kind in kinds)
     c = get_compiler(operation, pool)
-
-    @st.composite
-    def one(draw, mutation):
-        src = _DrawSource(draw, c)
-        base = draw(c.request())
-        return build(src, operation, mutation, base)
-
     by_kind: dict[str, list] = {}
     for m in available:
         by_kind.setdefault(m.kind, []).append(m)
     # Kind first, then site: every kind is equally likely, whatever its number of sites.
-    return st.sampled_from(sorted(by_kind)).flatmap(
-        lambda kind: st.sampled_from(by_kind[kind]).flatmap(one))
+    # The strategies are made once here, not per example as flatmap would.
+    kinds_drawn = st.sampled_from(sorted(by_kind))
+    sites_drawn = {kind: st.sampled_from(found) for kind, found in by_kind.items()}
+
+    @st.composite
+    def one(draw):
+        mutation = draw(sites_drawn[draw(kinds_drawn)])
+        src = _DrawSource(draw, c)
+        base = draw(c.request())
+        return build(src, operation, mutation, base)
+
+    return one()
