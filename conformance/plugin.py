@@ -74,6 +74,20 @@ def pytest_configure(config: pytest.Config) -> None:
             config.option.hypothesis_seed = random.randrange(2**32)
         _ensure_profiles()
         _interrupt_on_sigterm()
+        _check_options(config)
+
+
+def _check_options(config: pytest.Config) -> None:
+    """Bad options are usage errors (exit 4) before anything starts."""
+    from . import targets
+
+    options = _options(config)
+    try:
+        targets.operations_under_test(options.operations)
+        if options.endpoint not in ("emulator", "moto"):
+            targets.url_target(options.endpoint)
+    except (KeyError, ValueError) as error:
+        raise pytest.UsageError(f"workspaces-conformance: {error}") from None
 
 
 def _raise_interrupt(signum, frame):
@@ -151,6 +165,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if only is not None:
         operations = [op for op in operations if op in only]
     checks = [c for c in marker.kwargs.get("checks", []) if options.runs_check(c)]
+    if not checks:
+        operations = []  # none of the test's checks belongs to the selected tier
     if "check" in metafunc.fixturenames:
         cases = [(op, check) for op in operations for check in checks]
         metafunc.parametrize(("operation", "check"), cases, ids=[f"{op}-{c}" for op, c in cases])
@@ -300,7 +316,9 @@ def pytest_runtest_makereport(item: pytest.Item, call):
 def _cells(item, call, report, run, params) -> tuple[list, list]:
     """[(operation, check, status, failure entry or None)] and notes for one test phase."""
     operation = params["operation"]
+    options = run.options
     checks = [params["check"]] if "check" in params else item.get_closest_marker("conformance").kwargs.get("checks", [])
+    checks = [check for check in checks if options.runs_check(check)]
     if report.skipped:
         reason = str(report.longrepr[-1]) if isinstance(report.longrepr, tuple) else ""
         status = "not_implemented" if "not implemented" in reason else "skip"
