@@ -1,6 +1,7 @@
 """Request/response checks: valid, invalid and boundary requests against every seed operation."""
 from __future__ import annotations
 
+import dataclasses
 import functools
 
 import pytest
@@ -57,9 +58,38 @@ def test_invalid_requests(operation, check, target_run):
         run()
 
 
+# Scalar members naming a resource, and the pool list a live one comes from.
+LIVE_REFERENCES = {"WorkspaceId": "workspaces", "DirectoryId": "directories", "BundleId": "bundles",
+                   "ResourceId": "directories"}
+
+
+def rebind(params, pool, probed: str, path: str = ""):
+    """``params`` with each resource reference, except the probed member, bound to a live resource.
+
+    A boundary case on an unknown resource may be refused for the resource
+    alone; bound to live ones, a refusal can only be the boundary's doing.
+    """
+    if isinstance(params, dict):
+        out = {}
+        for key, value in params.items():
+            here = f"{path}.{key}" if path else key
+            live = getattr(pool, LIVE_REFERENCES.get(key, ""), None) if isinstance(value, str) else None
+            if live and here != probed and not probed.startswith(here + ".") and not probed.startswith(here + "["):
+                out[key] = live[0]
+            else:
+                out[key] = rebind(value, pool, probed, here)
+        return out
+    if isinstance(params, list):
+        return [rebind(item, pool, probed, f"{path}[{i}]") for i, item in enumerate(params)]
+    return params
+
+
 @functools.lru_cache(maxsize=None)
 def _boundary_exchanges(run, operation):
-    return [(case, run.send_case(case)) for case in strategies.boundaries(operation)]
+    pool = run.pool(operation=operation)
+    cases = [dataclasses.replace(case, params=rebind(case.params, pool, case.path))
+             for case in strategies.boundaries(operation)]
+    return [(case, run.send_case(case)) for case in cases]
 
 
 @pytest.mark.conformance(checks=sorted(set(VALID_CHECKS) | set(INVALID_CHECKS)))
