@@ -166,13 +166,13 @@ def test_delete_tags(operation, target_run):
         keep, drop = f"{p}-env", f"{p}-Env"
         tagger.expect_ok(tagger.create([{"Key": keep, "Value": "a"}, {"Key": drop, "Value": "b"}]),
                          "CreateTags", "tags.case_sensitive", "CreateTags")
-        tagger.expect_ok(tagger.delete([drop]), f"DeleteTags of {drop!r}", "tags.case_sensitive", operation)
+        tagger.expect_ok(tagger.delete([drop]), f"DeleteTags of {drop!r}", "tags.delete", operation)
         tags = tagger.describe()
         if drop in tags or tags.get(keep) != ["a"]:
             raise tagger.fail("DeleteTags did not remove exactly the key named",
                               f"After DeleteTags [{drop!r}] DescribeTags lists {drop}: {tags.get(drop)}, "
                               f"{keep}: {tags.get(keep)}; {drop!r} must be gone and {keep!r} (another key, "
-                              "differing in case) kept.", "tags.case_sensitive")
+                              "differing in case) kept.", "tags.delete")
         before = tagger.describe()
         tagger.expect_ok(tagger.delete([f"{p}-absent"]), "DeleteTags of a key the resource does not have",
                          "tags.delete_absent", operation)
