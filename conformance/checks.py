@@ -493,6 +493,15 @@ def error_code(exchange: Exchange) -> None:
          expected["rule"], expected["source"])
 
 
+# Rules a request breaks by its form alone, checked before anything is looked up.
+SCHEMA_RULES = {
+    f"errors.{kind}" for kind in (
+        "missing_required", "wrong_type", "enum_violation", "too_short", "too_long", "pattern_mismatch",
+        "too_few_items", "too_many_items", "below_minimum", "above_maximum", "malformed_json",
+    )
+}
+
+
 def _unattributable_not_found(exchange: Exchange) -> bool:
     """A rule about a resource cannot be judged on a resource that does not exist.
 
@@ -502,8 +511,8 @@ def _unattributable_not_found(exchange: Exchange) -> bool:
     unknown resource, is fair.
     """
     rule = getattr(exchange.violation, "rule", None) or ""
-    if not rule or rule.startswith("errors."):
-        return False
+    if not rule or rule in SCHEMA_RULES:
+        return False  # the request itself is malformed, whatever it names
     return "NotFound" in (exchange.response.error_code or "") or bool(exchange.unknown_references())
 
 

@@ -132,3 +132,16 @@ def test_a_resource_rule_on_an_unknown_resource_is_not_misjudged():
     REGISTRY["error_code"](tags)
     schema_kind = exchange("CreateTags", 400, body, violation=violation("too_long", "Tags[0].Key", "errors.too_long"))
     assert "too_long" in failure_of("error_code", schema_kind).title
+
+
+def test_a_constraint_rule_on_an_unknown_directory_is_not_misjudged():
+    refused = {"__type": "ValidationException", "message": "The Directory ID d-12345678 in the request is invalid."}
+    manual = exchange("CreateWorkspaces", 400, refused,
+                      violation=violation("constraint", "Workspaces[0].WorkspaceProperties.RunningMode",
+                                          "errors.constraint.manual_running_mode"))
+    manual.params = {"Workspaces": [{"DirectoryId": "d-12345678", "UserName": "u", "BundleId": "wsb-abcdefgh1",
+                                     "WorkspaceProperties": {"RunningMode": "MANUAL"}}]}
+    manual.known_ids = frozenset({"d-1234567890", "wsb-abcdefgh1"})
+    REGISTRY["error_code"](manual)
+    manual.known_ids = frozenset({"d-12345678", "wsb-abcdefgh1"})  # the directory exists: judged
+    assert failure_of("error_code", manual).rule == "errors.constraint.manual_running_mode"
