@@ -52,7 +52,7 @@ def run(quick: bool = False) -> dict:
         ) from error
     import strategies
 
-    examples = 30 if quick else 150
+    examples = 20 if quick else 150
     rows = []
     for operation in specs.seed_operations():
         schema = specs.operation(operation)["input"]
