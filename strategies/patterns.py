@@ -313,10 +313,7 @@ def _build_seq(nodes: list[_Node], length: int, rng: random.Random, out: list[st
         return False
     remaining = length
     for i, node in enumerate(nodes):
-        options = [
-            n for n in _bit_positions(node.lengths, remaining)
-            if suffix[i + 1] >> (remaining - n) & 1
-        ]
+        options = _options(node.lengths, suffix[i + 1], remaining)
         if not options:
             return False
         chosen = options[rng.randrange(len(options))]
@@ -338,6 +335,16 @@ def _build_long_seq(nodes: list[_Node], length: int, rng: random.Random, out: li
         if not _build_node(node, rest if i == elastic else shortest[i], rng, out):
             return False
     return True
+
+
+@functools.lru_cache(maxsize=8192)
+def _options(lengths: int, rest: int, remaining: int) -> tuple[int, ...]:
+    """Lengths a node may take so that the nodes after it (length set ``rest``) fill ``remaining``.
+
+    Cached: the same few (node, remaining length) pairs come up for every
+    string built from a pattern.
+    """
+    return tuple(n for n in _bit_positions(lengths, remaining) if rest >> (remaining - n) & 1)
 
 
 def _bit_positions(bits: int, upto: int) -> list[int]:
@@ -416,8 +423,8 @@ def _build_repeat(node: _Node, length: int, rng: random.Random, out: list[str]) 
 
 def _chars(alphabet: str, length: int, rng: random.Random) -> str:
     if length <= 256:
-        return "".join(rng.choice(alphabet) for _ in range(length))
-    chunk = "".join(rng.choice(alphabet) for _ in range(256))
+        return "".join(rng.choices(alphabet, k=length))
+    chunk = "".join(rng.choices(alphabet, k=256))
     return (chunk * (length // 256 + 1))[:length]
 
 
