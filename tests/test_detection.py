@@ -38,7 +38,7 @@ BEHAVIOUR_TESTS = {
 }
 
 
-def tests_for(check: str) -> tuple[list[str], str | None]:
+def selection_for(check: str) -> tuple[list[str], str | None]:
     """The test paths and -k expression that exercise ``check``."""
     if check in EXCHANGE_CHECKS:
         return ["conformance/test_exchanges.py", "conformance/test_tags.py"], f"{check} or tags"
@@ -69,7 +69,7 @@ def failing_checks(report: dict) -> set[str]:
 def _detect(name: str, tmp: Path) -> tuple[str, bool, str]:
     fault = CATALOGUE[name]
     operations = [op for op in fault.operations if op != "*"] or list(EVERY_OPERATION_SAMPLE)
-    paths, select = tests_for(fault.check)
+    paths, select = selection_for(fault.check)
     if fault.check not in EXCHANGE_CHECKS:
         operations = None  # behaviour tests pick the operations they need
     code, report, output = run_suite(tmp, "--emulator-fault", name, operations=operations, select=select,
