@@ -235,9 +235,10 @@ class Compiler:
             strategy = st.text(min_size=low, max_size=high)
         else:
             # Every patterned string, ids included, comes from the length-aware
-            # builder: two choices per string (length, seed). Hypothesis'
-            # from_regex draws one choice per character through a filter and
-            # cost about 4 ms per id, most of a valid request's generation time.
+            # builder: one choice per string (its length and seed together).
+            # Hypothesis' from_regex draws one choice per character through a
+            # filter and cost about 4 ms per id, most of a valid request's
+            # generation time.
             strategy = self._built(compile_pattern(anchored), low, high)
         if semantics.tag_role(steps):
             strategy = strategy.map(functools.partial(self.avoid_reserved, steps))
