@@ -41,9 +41,13 @@ class ResourcePool:
     images: list[str] = field(default_factory=list)
     ip_groups: list[str] = field(default_factory=list)
     connection_aliases: list[str] = field(default_factory=list)
+    # True: members with live ids take only those, so a request names nothing unknown.
+    live_only: bool = False
 
     def __post_init__(self):
         for f in fields(self):
+            if f.name == "live_only":
+                continue
             value = getattr(self, f.name)
             if isinstance(value, (str, bytes)) or not all(isinstance(v, str) for v in value):
                 raise TypeError(
@@ -52,7 +56,9 @@ class ResourcePool:
 
     def key(self) -> tuple:
         """A hashable snapshot of the pool (compiled strategies are cached by it)."""
-        return tuple(tuple(getattr(self, f.name)) for f in fields(self))
+        return tuple(
+            getattr(self, f.name) if f.name == "live_only" else tuple(getattr(self, f.name)) for f in fields(self)
+        )
 
     def ids_for(self, shape: str, member: str | None) -> list[str]:
         """The live ids that may fill a member of shape ``shape`` named ``member``."""
@@ -84,8 +90,13 @@ def live_ids(pool: ResourcePool | None, shape: str, member: str | None,
     ]
 
 
-def mixed(live: list[str], generated: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
-    """Live ids and generated ones, about half each (just ``generated`` without live ids)."""
+def mixed(live: list[str], generated: st.SearchStrategy[str], live_only: bool = False) -> st.SearchStrategy[str]:
+    """Live ids and generated ones, about half each (just ``generated`` without live ids).
+
+    With ``live_only``, just the live ids where there are any.
+    """
     if not live:
         return generated
+    if live_only:
+        return st.sampled_from(live)
     return st.one_of(st.sampled_from(live), generated)

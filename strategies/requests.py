@@ -243,7 +243,7 @@ class Compiler:
         if semantics.tag_role(steps):
             strategy = strategy.map(functools.partial(self.avoid_reserved, steps))
         live = identifiers.live_ids(self.pool, node.shape, member, schema)
-        return identifiers.mixed(live, strategy)
+        return identifiers.mixed(live, strategy, live_only=bool(self.pool and self.pool.live_only))
 
     @staticmethod
     def _built(compiled, low: int, high: int | None) -> st.SearchStrategy[str]:

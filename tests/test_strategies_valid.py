@@ -130,3 +130,22 @@ def test_blobs_are_base64_and_round_trip_through_botocore():
         assert json.loads(body) == params
 
     check()
+
+
+def test_live_only_pool_names_only_live_resources():
+    from hypothesis import given, settings
+
+    live = strategies.ResourcePool(directories=["d-1234567890", "wsd-abcdefgh1"], bundles=["wsb-abcdefgh1"],
+                                   live_only=True)
+    seen = []
+
+    @settings(max_examples=30, derandomize=True, database=None, deadline=None)
+    @given(strategies.requests("CreateWorkspaces", live))
+    def check(params):
+        for request in params["Workspaces"]:
+            seen.append(request["DirectoryId"])
+            assert request["DirectoryId"] in live.directories
+            assert request["BundleId"] in live.bundles
+
+    check()
+    assert set(seen) == set(live.directories)
