@@ -61,7 +61,7 @@ def compiler(operation: str, pool: ResourcePool | None = None) -> "Compiler":
     found = _COMPILERS.get(key)
     if found is None:
         # A snapshot of the pool: later changes to the caller's lists make a new key.
-        snapshot = ResourcePool(*[list(v) for v in key[1]]) if pool is not None else None
+        snapshot = ResourcePool(*[v if isinstance(v, bool) else list(v) for v in key[1]]) if pool is not None else None
         found = _COMPILERS[key] = Compiler(operation, snapshot)
     return found
 
