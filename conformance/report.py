@@ -243,6 +243,29 @@ def format_diff(result: dict) -> str:
     return "\n".join(lines)
 
 
+def union(reports: list[dict]) -> dict:
+    """A baseline from several runs: the first report, failing wherever any of them failed.
+
+    A target whose failures depend on timing or state fails different cells in
+    different runs; a gate built from one run would then fail at random.
+    """
+    merged = json.loads(json.dumps(reports[0]))
+    seen = failure_keys(merged)
+    for other in reports[1:]:
+        for op, entry in other.get("operations", {}).items():
+            cells = merged["operations"].setdefault(op, {"implemented": entry["implemented"], "checks": {}})["checks"]
+            for check, status in entry["checks"].items():
+                if status == "fail" or check not in cells:
+                    cells[check] = status if check not in cells or status == "fail" else cells[check]
+        for failure in other.get("failures", []):
+            key = (failure["operation"], failure["check"], failure["rule"])
+            if key not in seen:
+                seen.add(key)
+                merged["failures"].append(failure)
+    merged["notes"] = merged.get("notes", []) + [f"baseline: union of {len(reports)} runs"]
+    return merged
+
+
 def load(path: str | Path) -> dict:
     try:
         report = json.loads(Path(path).read_text(encoding="utf-8"))
@@ -265,7 +288,15 @@ def main(argv: list[str] | None = None) -> int:
     diff_parser.add_argument("new")
     markdown_parser = commands.add_parser("markdown", help="render a JSON report as Markdown")
     markdown_parser.add_argument("report")
+    union_parser = commands.add_parser("baseline", help="write a baseline failing wherever any of the reports failed")
+    union_parser.add_argument("out")
+    union_parser.add_argument("reports", nargs="+")
     args = parser.parse_args(argv)
+    if args.command == "baseline":
+        merged = union([load(path) for path in args.reports])
+        write_json(merged, args.out)
+        print(f"{args.out}: {len(cell_failures(merged))} failing cells from {len(args.reports)} report(s)")
+        return 0
     if args.command == "diff":
         result = diff(load(args.old), load(args.new))
         print(format_diff(result))

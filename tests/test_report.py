@@ -85,3 +85,17 @@ def test_diff_rejects_a_file_that_is_not_a_report(tmp_path):
     (tmp_path / "x.json").write_text("{}")
     with pytest.raises(SystemExit, match="not a conformance report"):
         reports.main(["diff", str(tmp_path / "x.json"), str(tmp_path / "x.json")])
+
+
+def test_baseline_is_the_union_of_failing_cells(tmp_path, capsys):
+    one, two = collector(), collector()
+    one.record("DescribeWorkspaces", "response_enum", "fail", [failure()])
+    one.record("DescribeWorkspaces", "pagination", "pass")
+    two.record("DescribeWorkspaces", "response_enum", "pass")
+    two.record("DescribeWorkspaces", "pagination", "fail", [failure(check="pagination", rule="pagination.last_page")])
+    for name, c in (("one", one), ("two", two)):
+        (tmp_path / f"{name}.json").write_text(json.dumps(c.to_dict()))
+    assert reports.main(["baseline", str(tmp_path / "b.json"), str(tmp_path / "one.json"), str(tmp_path / "two.json")]) == 0
+    merged = reports.load(tmp_path / "b.json")
+    assert reports.cell_failures(merged) == {("DescribeWorkspaces", "response_enum"), ("DescribeWorkspaces", "pagination")}
+    assert len(merged["failures"]) == 2
