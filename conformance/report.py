@@ -256,7 +256,7 @@ def union(reports: list[dict]) -> dict:
             cells = merged["operations"].setdefault(op, {"implemented": entry["implemented"], "checks": {}})["checks"]
             for check, status in entry["checks"].items():
                 if status == "fail" or check not in cells:
-                    cells[check] = status if check not in cells or status == "fail" else cells[check]
+                    cells[check] = status
         for failure in other.get("failures", []):
             key = (failure["operation"], failure["check"], failure["rule"])
             if key not in seen:
