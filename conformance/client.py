@@ -49,9 +49,18 @@ class Connection:
     throttle_retries: int = 5
 
     def session(self) -> boto3.Session:
+        """A boto3 session: fixed public credentials for mocks, else botocore's chain or ``profile``."""
         if self.loopback_credentials:
             return boto3.Session(region_name=self.region, **LOOPBACK_CREDENTIALS)
-        return boto3.Session(region_name=self.region, profile_name=self.profile)
+        try:
+            session = boto3.Session(region_name=self.region, profile_name=self.profile)
+        except botocore.exceptions.ProfileNotFound:
+            raise ValueError(f"Expected a profile of the AWS config files but got profile={self.profile!r}; "
+                             "list them with: aws configure list-profiles") from None
+        if session.get_credentials() is None:
+            raise RuntimeError(f"Expected AWS credentials for {self.endpoint} but botocore's standard chain found "
+                               "none; set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or pass --profile")
+        return session
 
 
 THROTTLING_CODES = {"ThrottlingException", "Throttling", "TooManyRequestsException", "RequestLimitExceeded"}

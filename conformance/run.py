@@ -122,6 +122,7 @@ class Run:
             self.known_ids: frozenset | None = None
             # Ids of the remote target's resources this run did not create: no mutating request may name them.
             self.foreign: set[str] = set()
+            self.probe_answers: dict[str, str] = {}  # operation -> the last probe's response, described
             self._probe()
         except BaseException:
             self.target.stop()
@@ -134,10 +135,13 @@ class Run:
         for operation in self.operations:
             if self.target.remote and not self.target.allow_mutations and is_mutating(operation):
                 implemented = True  # not probed: read-only mode sends no mutating request
-            elif self.target.remote and is_mutating(operation):
-                implemented = targets.probe_implemented(self.caller, operation, None)  # unknown ids only
             else:
-                implemented = targets.probe_implemented(self.caller, operation, pool)
+                answers = []
+                # On a remote target mutating probes name only ids that exist nowhere.
+                probe_pool = None if self.target.remote and is_mutating(operation) else pool
+                implemented = targets.probe_implemented(self.caller, operation, probe_pool, answers)
+                if answers:
+                    self.probe_answers[operation] = answers[-1].describe(300)
             self.collector.set_implemented(operation, implemented)
             if not implemented:
                 self.caller.unimplemented.add(operation)
@@ -308,7 +312,8 @@ class Run:
             check=check, operation=operation, title=title, message=message, rule=rule, source=source,
             request=exchange.request_for_report() if exchange else {},
             response=exchange.response.to_report() if exchange else {},
-            reproduce=exchange.reproduce if exchange else "",
+            # Without an exchange, the operation's simplest call stands in as the way to look again.
+            reproduce=exchange.reproduce if exchange else reproduce_call(self.target.connection, operation, {}),
         )
 
     def close(self) -> None:

@@ -262,10 +262,17 @@ def _probes(operation: str, pool) -> list[dict]:
     return requests.get(operation, [{}]) + [{}]
 
 
-def probe_implemented(caller: Caller, operation: str, pool=None) -> bool:
-    """Whether the target implements ``operation``: not every probe may say "not implemented"."""
+def probe_implemented(caller: Caller, operation: str, pool=None, answers: list | None = None) -> bool:
+    """Whether the target implements ``operation``: not every probe may say "not implemented".
+
+    Each probe's response is appended to ``answers`` when given, so a coverage
+    failure can say what the target actually sent.
+    """
     for params in _probes(operation, pool):
-        if not looks_not_implemented(caller.send_raw(operation, json.dumps(params).encode())):
+        response = caller.send_raw(operation, json.dumps(params).encode())
+        if answers is not None:
+            answers.append(response)
+        if not looks_not_implemented(response):
             return True
     return False
 

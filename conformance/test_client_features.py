@@ -12,6 +12,7 @@ import re
 import urllib.parse
 
 import botocore.exceptions
+import botocore.parsers
 import pytest
 from botocore import xform_name
 
@@ -36,6 +37,20 @@ def _source(rule_id: str) -> str:
 def fail(run, operation: str, title: str, message: str, rule: str, reproduce: str = "") -> CheckFailure:
     return CheckFailure(check="client_features", operation=operation, title=title, message=message, rule=rule,
                         source=f"{_source(rule)}; {SEED_REFERENCE}", reproduce=reproduce)
+
+
+def _object(body) -> dict:
+    """A response body as a dict ({} for anything else: a broken body is judged by the exchange checks)."""
+    return body if isinstance(body, dict) else {}
+
+
+def _items(body, key: str) -> list[dict]:
+    items = _object(body).get(key)
+    return [item for item in items if isinstance(item, dict)] if isinstance(items, list) else []
+
+
+# What botocore raises when it cannot read an answer at all (unparseable body, no response).
+UNREADABLE = (botocore.exceptions.BotoCoreError, botocore.parsers.ResponseParserError, ValueError)
 
 
 def paginated_operations() -> set[str]:
@@ -69,8 +84,8 @@ def _listing(run, operation: str) -> dict:
         pool = run.pool(workspaces=3)
         body = run.call("DescribeWorkspaces", {"WorkspaceIds": pool.workspaces[:25]}).response.json \
             if pool.workspaces else {}
-        stable = [w["WorkspaceId"] for w in (body or {}).get("Workspaces") or []
-                  if w.get("State") not in ("TERMINATING", "TERMINATED")]
+        stable = [w["WorkspaceId"] for w in _items(body, "Workspaces")
+                  if isinstance(w.get("WorkspaceId"), str) and w.get("State") not in ("TERMINATING", "TERMINATED")]
         return {"WorkspaceIds": stable} if stable else {}
     if operation == "DescribeWorkspaceBundles":
         return {"Owner": "AMAZON"}
@@ -104,15 +119,19 @@ def test_paginator(operation, target_run):
     except botocore.exceptions.ClientError as error:
         raise fail(target_run, operation, "A page was refused",
                    f"Walking {name} with {config or 'the default page size'} failed: {error}.", rule, reproduce) from None
+    except UNREADABLE as error:
+        raise fail(target_run, operation, "A page could not be read",
+                   f"Walking {name} with {config or 'the default page size'} failed: botocore could not read an "
+                   f"answer ({type(error).__name__}: {str(error)[:300]}).", rule, reproduce) from None
     if len(pages) > MAX_PAGES:
         raise fail(target_run, operation, "The paginator never ends",
                    f"More than {MAX_PAGES} pages for {params}.", "pagination.last_page", reproduce)
     id_key = {"Workspaces": "WorkspaceId", "Bundles": "BundleId", "Directories": "DirectoryId",
               "WorkspacesConnectionStatus": "WorkspaceId"}[spec["result_key"]]
-    walked = [item.get(id_key) for page in pages for item in page.get(spec["result_key"]) or []]
+    walked = [item.get(id_key) for page in pages for item in _items(page, spec["result_key"])]
     body = target_run.call(operation, params).response.json
-    first_page = [item.get(id_key) for item in (body or {}).get(spec["result_key"]) or []]
-    if len(walked) != len(set(walked)) or (not (body or {}).get("NextToken") and set(walked) != set(first_page)):
+    first_page = [item.get(id_key) for item in _items(body, spec["result_key"])]
+    if len(walked) != len(set(walked)) or (not _object(body).get("NextToken") and set(walked) != set(first_page)):
         raise fail(target_run, operation, "The paginator's items differ from the listing",
                    f"The paginator yielded {len(walked)} items ({len(set(walked))} distinct) in {len(pages)} pages; "
                    f"the unpaginated listing holds {len(first_page)}: {sorted(set(first_page) ^ set(walked))[:5]} "
@@ -139,9 +158,9 @@ def test_waiters(operation, target_run):
     pool = target_run.pool(workspaces=1)
     candidates = []
     if pool.workspaces:
-        body = target_run.call(operation, {"WorkspaceIds": pool.workspaces[:25]}).response.json or {}
-        candidates = [w["WorkspaceId"] for w in body.get("Workspaces") or []
-                      if w.get("State") in ("PENDING", "STARTING", "AVAILABLE")]
+        body = target_run.call(operation, {"WorkspaceIds": pool.workspaces[:25]}).response.json
+        candidates = [w["WorkspaceId"] for w in _items(body, "Workspaces")
+                      if isinstance(w.get("WorkspaceId"), str) and w.get("State") in ("PENDING", "STARTING", "AVAILABLE")]
     if not candidates:
         pytest.skip("unjudgeable: no WorkSpace on its way to AVAILABLE to wait for")
     delay = _poll_delay(target_run)
@@ -158,6 +177,10 @@ def test_waiters(operation, target_run):
                    f"Waiting for {candidates[0]} to become AVAILABLE failed: {error}. Its last answer: "
                    f"{error.last_response.get('Workspaces') if isinstance(error.last_response, dict) else None}.",
                    "timing.create", reproduce) from None
+    except UNREADABLE as error:
+        raise fail(target_run, operation, "WorkspaceAvailable could not read an answer",
+                   f"Waiting for {candidates[0]} failed: botocore could not read an answer "
+                   f"({type(error).__name__}: {str(error)[:300]}).", "timing.create", reproduce) from None
 
 
 _SIGNATURE = re.compile(r"^[0-9a-f]{64}$")

@@ -14,9 +14,11 @@ def test_implemented(operation, conformance):
         operation=operation,
         title="Operation not implemented",
         message=(
-            f"Requests to {operation} were answered as not implemented (a 5xx without an AWS JSON "
+            f"Requests to {operation} were answered as not implemented (a 500 without an AWS JSON "
             "error, 501, 404 or an UnknownOperation/NotImplemented error). The operation is listed "
             "under coverage and left out of the scores."
+            + (f" The last answer: {conformance.probe_answers[operation]}"
+               if operation in conformance.probe_answers else "")
         ),
         rule=f"coverage.{operation}",
         source=f"botocore model: operation {operation}; seed client reference",

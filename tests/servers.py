@@ -1,10 +1,13 @@
-"""Small loopback HTTP servers that answer every POST the same way, for self-tests."""
+"""Small loopback HTTP servers for self-tests: canned answers, a header echo, a counting proxy."""
 from __future__ import annotations
 
 import contextlib
+import http.client
 import http.server
+import json
 import threading
 import time
+import urllib.parse
 
 
 class CannedServer:
@@ -17,6 +20,7 @@ class CannedServer:
 
         class Handler(http.server.BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # headers and body go out in two writes; no 40 ms stall between
 
             def do_POST(self):
                 length = int(self.headers.get("Content-Length", 0) or 0)
@@ -52,3 +56,182 @@ class CannedServer:
 def canned(**kwargs):
     with CannedServer(**kwargs) as server:
         yield server
+
+
+class CountingProxy:
+    """Forwards every POST to ``upstream`` unchanged (Host header included, so signatures still verify)
+    and records what arrived: the X-Amz-Target, the parsed request and the answer's status and body."""
+
+    def __init__(self, upstream: str):
+        parsed = urllib.parse.urlsplit(upstream)
+        self.upstream = (parsed.hostname, parsed.port)
+        self.records: list[dict] = []
+        self._lock = threading.Lock()
+        proxy = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # headers and body go out in two writes; no 40 ms stall between
+
+            def do_POST(self):
+                length = int(self.headers.get("Content-Length", 0) or 0)
+                body = self.rfile.read(length)
+                connection = http.client.HTTPConnection(*proxy.upstream, timeout=30)
+                try:
+                    connection.putrequest("POST", self.path, skip_host=True, skip_accept_encoding=True)
+                    for name, value in self.headers.items():
+                        connection.putheader(name, value)
+                    connection.endheaders(body)
+                    answer = connection.getresponse()
+                    payload = answer.read()
+                    headers = answer.getheaders()
+                    status = answer.status
+                finally:
+                    connection.close()
+                proxy._record(self.headers.get("X-Amz-Target", ""), body, status, payload)
+                self.send_response(status)
+                for name, value in headers:
+                    if name.lower() not in ("content-length", "connection", "transfer-encoding"):
+                        self.send_header(name, value)
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def log_message(self, *args):
+                pass
+
+        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def _record(self, target: str, body: bytes, status: int, payload: bytes) -> None:
+        with self._lock:
+            self.records.append({
+                "operation": target.rsplit(".", 1)[-1] if target else "",
+                "request": _json_or_none(body), "raw": body,
+                "status": status, "response": _json_or_none(payload),
+            })
+
+    def snapshot(self) -> list[dict]:
+        with self._lock:
+            return list(self.records)
+
+    def operations(self) -> list[str]:
+        """The operation named by each request's X-Amz-Target, in arrival order."""
+        return [record["operation"] for record in self.snapshot()]
+
+    def mutating(self) -> list[dict]:
+        """The records of requests to any operation but Describe*."""
+        return [r for r in self.snapshot() if not r["operation"].startswith("Describe")]
+
+    def created(self) -> list[tuple[dict, dict]]:
+        """(request entry, pending answer) for every WorkSpace a CreateWorkspaces created."""
+        made = []
+        for record in self.snapshot():
+            if record["operation"] != "CreateWorkspaces" or record["status"] != 200:
+                continue
+            entries = (record["request"] or {}).get("Workspaces") or []
+            for pending in (record["response"] or {}).get("PendingRequests") or []:
+                matching = [e for e in entries if isinstance(e, dict) and e.get("UserName") == pending.get("UserName")]
+                made.append((matching[0] if matching else {}, pending))
+        return made
+
+    def named_in_mutations(self, workspace_id: str) -> list[str]:
+        """The mutating operations whose raw request body mentions ``workspace_id``."""
+        return [r["operation"] for r in self.mutating() if workspace_id.encode() in r["raw"]]
+
+    def __enter__(self) -> "CountingProxy":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+def _json_or_none(data: bytes):
+    try:
+        return json.loads(data.decode("utf-8")) if data else None
+    except (UnicodeDecodeError, ValueError):
+        return None
+
+
+class EchoServer(CannedServer):
+    """Answers every request with an HTTP 500 AWS error whose message echoes all request headers."""
+
+    def __init__(self):
+        super().__init__(status=500)
+        self.headers_seen: list[str] = []
+        handler = self._server.RequestHandlerClass
+
+        def do_POST(request):
+            length = int(request.headers.get("Content-Length", 0) or 0)
+            body = request.rfile.read(length)
+            self.requests.append((request.headers.get("X-Amz-Target", ""), body))
+            self.headers_seen.append(str(request.headers))
+            echoed = "; ".join(f"{name}: {value}" for name, value in request.headers.items())
+            payload = json.dumps({"__type": "InternalFailure", "message": f"headers were {echoed}"}).encode()
+            request.send_response(500)
+            request.send_header("Content-Type", "application/x-amz-json-1.1")
+            request.send_header("Content-Length", str(len(payload)))
+            request.end_headers()
+            request.wfile.write(payload)
+
+        handler.do_POST = do_POST
+
+
+REPOSITORY = __import__("pathlib").Path(__file__).resolve().parent.parent
+
+
+def suite_environment(tmp_path, **credentials) -> dict:
+    """An environment for running the suite in a subprocess that cannot pick up a real AWS identity.
+
+    AWS_* variables of the caller are dropped, the config and credential files are
+    empty temporary files and the instance metadata service is off; ``credentials``
+    (e.g. AWS_ACCESS_KEY_ID=...) are added on top.
+    """
+    import os
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    for name in ("AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"):
+        path = tmp_path / name.lower()
+        path.write_text("")
+        env[name] = str(path)
+    env.update(AWS_EC2_METADATA_DISABLED="true", HYPOTHESIS_PROFILE="ci", PYTHONDONTWRITEBYTECODE="1")
+    env.update(credentials)
+    return env
+
+
+class SuiteProcess:
+    """``python -m pytest conformance --endpoint URL ...`` in a subprocess, with its report under ``tmp_path``."""
+
+    def __init__(self, endpoint: str, args, tmp_path, env: dict | None = None, name: str = "run"):
+        import subprocess
+        import sys
+
+        self.report = tmp_path / f"{name}.json"
+        self.markdown = tmp_path / f"{name}.md"
+        self.junit = tmp_path / f"{name}.xml"
+        self._out = open(tmp_path / f"{name}.out", "w+b")
+        command = [sys.executable, "-m", "pytest", "conformance", "--endpoint", endpoint, "-q",
+                   "-p", "no:cacheprovider", "--report", str(self.report), *args]
+        self.process = subprocess.Popen(command, cwd=REPOSITORY, env=env or suite_environment(tmp_path),
+                                        stdout=self._out, stderr=subprocess.STDOUT)
+        self.returncode: int | None = None
+        self.output = ""
+
+    def wait(self, timeout: float = 120) -> "SuiteProcess":
+        try:
+            self.returncode = self.process.wait(timeout=timeout)
+        finally:
+            if self.process.poll() is None:
+                self.process.kill()
+                self.process.wait()
+            self._out.seek(0)
+            self.output = self._out.read().decode("utf-8", "replace")
+            self._out.close()
+        return self
+
+    def data(self) -> dict:
+        return json.loads(self.report.read_text(encoding="utf-8"))
