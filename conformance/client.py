@@ -168,7 +168,7 @@ class Caller:
         except botocore.exceptions.ClientError:
             pass
         except _NO_ANSWER as error:
-            raise TargetUnreachable(unreachable_reason(self.connection.endpoint, error)) from error
+            raise TargetUnreachable(unreachable_reason(error)) from error
         except Exception:
             # botocore could not parse what came back; the raw response still tells.
             if self._captured.response is None:
@@ -208,7 +208,7 @@ class Caller:
         try:
             http = self._http.send(request.prepare())
         except _NO_ANSWER as error:
-            raise TargetUnreachable(unreachable_reason(self.connection.endpoint, error)) from error
+            raise TargetUnreachable(unreachable_reason(error)) from error
         return Response(http.status_code, {k.lower(): v for k, v in http.headers.items()}, http.content)
 
     def close(self) -> None:
@@ -221,8 +221,8 @@ class Caller:
 _NO_ANSWER = (botocore.exceptions.HTTPClientError, botocore.exceptions.ConnectionError)
 
 
-def unreachable_reason(endpoint: str, error: Exception) -> str:
-    """One line naming ``endpoint`` and why no response came back from it."""
+def unreachable_reason(error: Exception) -> str:
+    """One line saying why no response came back (the cause, then botocore's detail naming host and port)."""
     cause = error.kwargs.get("error") if isinstance(getattr(error, "kwargs", None), dict) else None
     detail = f"{cause}" if cause is not None else f"{error}"
     text = f"{detail} {error}".lower()
@@ -240,7 +240,7 @@ def unreachable_reason(endpoint: str, error: Exception) -> str:
         kind = "the connection was closed without a response"
     else:
         kind = "no HTTP response"
-    return f"{endpoint}: {kind} ({detail.strip()[:300]})"
+    return f"{kind} ({detail.strip()[:300]})"
 
 
 class RedactingFilter(logging.Filter):

@@ -362,3 +362,11 @@ def test_sweep_terminates_what_carries_the_tag_and_nothing_else(emulator):
     assert states(client).get(fresh, "TERMINATED") in GONE
     assert states(client)[theirs] == "AVAILABLE" and tags_of(client, theirs) == {"owner": "finance"}
     assert CREATED_TAG not in tags_of(client, theirs)
+
+
+def test_sweep_of_an_unreachable_endpoint_says_why_in_one_line():
+    endpoint = f"http://127.0.0.1:{targets.free_port()}"
+    answer = subprocess.run([sys.executable, "-m", "conformance", "sweep", "--endpoint", endpoint],
+                            cwd=REPOSITORY, capture_output=True, text=True, timeout=60)
+    assert answer.returncode == 4 and "Traceback" not in answer.stderr
+    assert answer.stderr.strip().count("\n") == 0 and endpoint in answer.stderr and "connection refused" in answer.stderr
