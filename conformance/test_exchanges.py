@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 
 import strategies
-from conformance.checks import REGISTRY
+from conformance.checks import REGISTRY, CheckFailure
 from conformance.run import is_mutating
 
 VALID_CHECKS = [
@@ -17,26 +17,99 @@ VALID_CHECKS = [
 INVALID_CHECKS = ["not_a_server_error", "negative_data_rejection", "error_shape", "error_code", "content_type"]
 
 
+class Survey:
+    """Every exchange check judged on each answer of one sending pass: first failures, counts."""
+
+    def __init__(self, checks: list[str]) -> None:
+        self.checks = checks
+        self.failures: dict[str, CheckFailure] = {}
+        # Counts and the last refusal only: holding every exchange would hold every body (10 MB ones too).
+        self.accepted = 0
+        self.refused = None
+
+    def judge(self, exchange) -> None:
+        if 200 <= exchange.response.status < 300:
+            self.accepted += 1
+        else:
+            self.refused = exchange
+        for check in self.checks:
+            if check not in self.failures:
+                try:
+                    REGISTRY[check](exchange)
+                except CheckFailure as failure:
+                    self.failures[check] = failure
+
+    def send(self, send) -> None:
+        """Send one request through ``send`` and judge what came back."""
+        try:
+            exchange = send()
+        except CheckFailure as failure:  # no answer at all
+            self.failures.setdefault(failure.check, failure)
+            return
+        self.judge(exchange)
+
+
+def _examples_per_kind(kinds) -> int:
+    # Every violation kind gets its share of the examples, so none is left to chance.
+    return max(2, -(-settings.default.max_examples // len(kinds)))
+
+
+@functools.lru_cache(maxsize=None)
+def _valid_survey(run, operation):
+    """Valid requests sent once per operation: mixed live and unknown ids, then live ids only."""
+    pool = run.pool(operation=operation)
+    survey = Survey(VALID_CHECKS)
+    pools = [pool]
+    if pool.directories or pool.bundles or pool.workspaces:
+        # Only a request naming nothing unknown is judged strictly by positive_data_acceptance.
+        pools.append(dataclasses.replace(pool, live_only=True))
+    for drawn_from in pools:
+
+        @given(params=strategies.requests(operation, drawn_from))
+        def send(params):
+            survey.send(lambda: run.call(operation, params))
+
+        send()
+    return survey, pools
+
+
+@functools.lru_cache(maxsize=None)
+def _invalid_survey(run, operation):
+    """Invalid requests of every violation kind, sent once per operation."""
+    pool = run.pool(operation=operation)
+    survey = Survey(INVALID_CHECKS)
+    kinds = sorted(strategies.violation_kinds(operation))
+    for kind in kinds:
+
+        @settings(settings.default, max_examples=_examples_per_kind(kinds))
+        @given(invalid=strategies.invalid_requests(operation, pool, kinds={kind}))
+        def send(invalid):
+            survey.send(lambda: run.send_invalid(invalid))
+
+        send()
+    return survey, pool
+
+
 @pytest.mark.conformance(checks=VALID_CHECKS)
 def test_valid_requests(operation, check, target_run):
-    """Valid requests (live and unknown ids) earn schema-valid, accepted, non-5xx responses."""
-    judge = REGISTRY[check]
-    pool = target_run.pool(operation=operation)
-    # Counts and the last refusal only: holding every exchange would hold every body (10 MB ones too).
-    seen = {"accepted": 0, "refused": None}
+    """Valid requests (live and unknown ids) earn schema-valid, accepted, non-5xx responses.
 
-    @given(params=strategies.requests(operation, pool))
-    def run(params):
-        exchange = target_run.call(operation, params)
-        if 200 <= exchange.response.status < 300:
-            seen["accepted"] += 1
-        else:
-            seen["refused"] = exchange
-        judge(exchange)
+    One sending pass per operation serves every check; a check that fails is
+    run again on its own, so Hypothesis can shrink its failing request.
+    """
+    survey, pools = _valid_survey(target_run, operation)
+    if check in survey.failures:
+        judge = REGISTRY[check]
+        for pool in pools:
 
-    run()
-    if check == "positive_data_acceptance" and not seen["accepted"]:
-        if target_run.target.remote and is_mutating(operation) and not pool.workspaces:
+            @given(params=strategies.requests(operation, pool))
+            def shrink(params):
+                judge(target_run.call(operation, params))
+
+            shrink()
+        raise survey.failures[check]  # the target has moved on: the first failure stands
+    if check == "positive_data_acceptance" and not survey.accepted:
+        if target_run.target.remote and is_mutating(operation) and not pools[0].workspaces:
             # On a real account generated requests may name only the run's own WorkSpaces.
             pytest.skip(f"budget: no WorkSpace of this run is left for {operation} to act on (see --max-workspaces)")
         raise target_run.failure(
@@ -44,26 +117,27 @@ def test_valid_requests(operation, check, target_run):
             "Every valid request drawn for this operation was refused; an operation that never succeeds "
             "cannot pass by being empty.",
             f"model.{operation}.input", f"botocore model: operation {operation}",
-            seen["refused"],
+            survey.refused,
         )
 
 
 @pytest.mark.conformance(checks=INVALID_CHECKS)
 def test_invalid_requests(operation, check, target_run):
     """Requests breaking exactly one constraint are rejected with a well-formed, fitting error."""
+    survey, pool = _invalid_survey(target_run, operation)
+    if check not in survey.failures:
+        return
     judge = REGISTRY[check]
-    pool = target_run.pool(operation=operation)
     kinds = sorted(strategies.violation_kinds(operation))
-    # Every kind gets its share of the examples, so none is left to chance.
-    per_kind = max(2, -(-settings.default.max_examples // len(kinds)))
     for kind in kinds:
 
-        @settings(settings.default, max_examples=per_kind)
+        @settings(settings.default, max_examples=_examples_per_kind(kinds))
         @given(invalid=strategies.invalid_requests(operation, pool, kinds={kind}))
-        def run(invalid):
+        def shrink(invalid):
             judge(target_run.send_invalid(invalid))
 
-        run()
+        shrink()
+    raise survey.failures[check]
 
 
 # Scalar members naming a resource, and the pool list a live one comes from.
