@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import json
 
+import pytest
 
 import specs
 from strategies import to_boto3
@@ -15,7 +16,7 @@ from strategies import to_boto3
 from . import targets
 from .cleanup import cleanup_run, deferred_signals, run_tags
 from .checks import CHECK_TIERS, TIERS, CheckFailure, Exchange
-from .client import Caller, TargetUnreachable, reproduce_call, reproduce_raw
+from .client import THROTTLING_CODES, Caller, TargetUnreachable, reproduce_call, reproduce_raw
 from .report import Collector
 
 TOOL_VERSION = "0.1.0"
@@ -265,7 +266,14 @@ class Run:
             raise self._no_answer(operation, {"operation": operation, "params": params}, reproduce, error)
         if not own_create:
             self._note_stray_creation(operation, response)
+        self._skip_if_throttled(operation, response)
         return Exchange(operation, params, response, reproduce=reproduce, known_ids=self.known_ids)
+
+    def _skip_if_throttled(self, operation: str | None, response) -> None:
+        """A throttling answer that outlasted the retries is the account's limit, not a conformance result."""
+        if response.error_code in THROTTLING_CODES:
+            pytest.skip(f"throttled: {operation} was still answered {response.error_code} after "
+                        f"{self.target.connection.throttle_retries} retries with backoff; lower --rate-limit")
 
     def _no_answer(self, operation, request, reproduce, error) -> CheckFailure:
         return CheckFailure(
@@ -284,6 +292,7 @@ class Run:
             raw_text = body.decode("utf-8", "replace")[:4000]
             raise self._no_answer(operation, {"operation": operation, "raw_body": raw_text}, reproduce, error)
         self._note_stray_creation(operation, response)
+        self._skip_if_throttled(operation, response)
         return Exchange(operation, params, response, raw=True, body=body, violation=violation, reproduce=reproduce,
                         known_ids=self.known_ids)
 
@@ -324,6 +333,10 @@ class Run:
         cleanup is deferred once, so an impatient second Ctrl-C does not leak WorkSpaces.
         """
         target = self.target
+        if self.caller.throttled:
+            self.collector.notes.append(
+                f"throttling: {self.caller.throttled} answers were throttling errors, retried with backoff; "
+                "they are not conformance results")
         try:
             if target.kind not in ("emulator", "moto") and (target.created or target.uncertain):
                 with deferred_signals():

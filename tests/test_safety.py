@@ -370,3 +370,19 @@ def test_sweep_of_an_unreachable_endpoint_says_why_in_one_line():
                             cwd=REPOSITORY, capture_output=True, text=True, timeout=60)
     assert answer.returncode == 4 and "Traceback" not in answer.stderr
     assert answer.stderr.strip().count("\n") == 0 and endpoint in answer.stderr and "connection refused" in answer.stderr
+
+
+def test_throttling_that_outlasts_the_retries_is_a_skip_and_a_note_not_a_failure():
+    throttled = b'{"__type": "ThrottlingException", "message": "Rate exceeded"}'
+    with CannedServer(status=200, body=b"{}") as server:
+        run = Run(Options(endpoint=server.url, operations=["DescribeWorkspaces"]))
+        run.target.connection.throttle_retries = 1  # one retry after 0.5 s keeps the test short
+        server.status, server.body = 400, throttled  # from now on the account is over its limit
+        before = len(server.requests)
+        try:
+            with pytest.raises(pytest.skip.Exception, match="throttled: DescribeWorkspaces"):
+                run.call("DescribeWorkspaces", {})
+            assert len(server.requests) - before == 2  # the first answer and one retry
+        finally:
+            run.close()
+    assert any(note.startswith("throttling: ") for note in run.collector.notes)
