@@ -202,12 +202,14 @@ def failure_keys(report: dict) -> set[tuple[str, str, str]]:
 
 
 def cell_failures(report: dict) -> set[tuple[str, str]]:
-    return {
+    """The failing (operation, check) cells, those of unimplemented operations included."""
+    cells = {
         (op, check)
         for op, entry in report.get("operations", {}).items()
         for check, status in entry.get("checks", {}).items()
         if status == "fail"
     }
+    return cells | {(f["operation"], f["check"]) for f in report.get("failures", [])}
 
 
 def diff(old: dict, new: dict) -> dict:
