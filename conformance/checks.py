@@ -209,6 +209,7 @@ class CheckFailure(AssertionError):
 
 def fail(exchange: Exchange, check: str, title: str, message: str, rule: str, source: str, tier=None):
     """Raise a :class:`CheckFailure` about ``exchange``."""
+    __tracebackhide__ = True  # the failure is the target's, not a line of ours
     raise CheckFailure(
         check=check,
         operation=exchange.operation,

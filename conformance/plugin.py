@@ -182,14 +182,19 @@ def conformance(request: pytest.FixtureRequest):
 
     config = request.config
     options = _options(config)
+    import botocore.exceptions
+
     try:
         run = Run(options)
     except TargetUnreachable as error:
-        _write_unreachable_report(config, options, error)
+        _write_unreachable_report(config, options, f"target unreachable: {error}")
         config.stash[UNREACHABLE_KEY] = True
         pytest.exit(f"workspaces-conformance: cannot reach the target {options.endpoint}: {error}", returncode=4)
-    except (ValueError, KeyError, RuntimeError) as error:
-        raise pytest.UsageError(f"workspaces-conformance: {error}") from None
+    except (ValueError, KeyError, RuntimeError, botocore.exceptions.BotoCoreError) as error:
+        # Bad credentials, an unknown profile, a target that cannot start: one line, exit 4, a report.
+        _write_unreachable_report(config, options, f"cannot start: {error}")
+        config.stash[UNREACHABLE_KEY] = True
+        pytest.exit(f"workspaces-conformance: {error}", returncode=4)
     _share_budget(config, run)
     config.stash[RUN_KEY] = run
     yield run
@@ -207,7 +212,7 @@ def _share_budget(config: pytest.Config, run) -> None:
     run.target.max_workspaces = budget // count + (1 if index < budget % count else 0)
 
 
-def _write_unreachable_report(config: pytest.Config, options, error: Exception) -> None:
+def _write_unreachable_report(config: pytest.Config, options, note: str) -> None:
     """Even a run that never reached its target leaves a report saying why."""
     import specs
 
@@ -226,7 +231,7 @@ def _write_unreachable_report(config: pytest.Config, options, error: Exception) 
     )
     for operation in collector.operations:
         collector.set_implemented(operation, False)
-    collector.notes.append(f"target unreachable: {error}")
+    collector.notes.append(note)
     reports.write_json(collector.to_dict(), config.getoption("report"))
 
 
@@ -325,13 +330,15 @@ def _cells(item, call, report, run, params) -> tuple[list, list]:
         return [(operation, check, status, None) for check in checks], []
     if report.passed:
         return [(operation, check, "pass", None) for check in checks], []
-    from .client import redact
+    from .client import redact, redact_text
 
     failures = _check_failures(call.excinfo.value if call.excinfo else None)
     seed = _seed(item.config)
     secrets = run.caller.secrets()
     entries = [redact(dict(failure.to_report(), seed=seed, test=item.nodeid), secrets) for failure in failures]
-    notes = [] if failures else [f"{item.nodeid}: error in the suite or target: {call.excinfo.exconly()[:500]}"]
+    notes = [] if failures else [
+        redact_text(f"{item.nodeid}: error in the suite or target: {call.excinfo.exconly()[:500]}", secrets)
+    ]
     # A failure names the cell it belongs to; a test spanning operations may blame another one.
     cells = [(e["operation"], e["check"], "fail", e) for e in entries]
     failed_cells = {(e["operation"], e["check"]) for e in entries}
@@ -405,8 +412,11 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus) -> None:
     collector = _CONTROLLER.pop("collector", None)
     if collector is None or _is_worker(session.config) or session.config.stash.get(UNREACHABLE_KEY, False):
         return
-    if not any(entry["checks"] for entry in collector.operations.values()):
+    interrupted = exitstatus == pytest.ExitCode.INTERRUPTED
+    if not any(entry["checks"] for entry in collector.operations.values()) and not interrupted:
         return  # no conformance test ran (e.g. collection only)
+    if interrupted:
+        collector.notes.append("interrupted: the run stopped before its end; cells not listed did not run")
     from . import report as reports
 
     data = collector.to_dict()
