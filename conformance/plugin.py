@@ -33,7 +33,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="budget of WorkSpaces the suite may create (default 1 remote, 50 loopback)")
     group.addoption("--directory-id", default=None, help="a registered directory to use on URL targets")
     group.addoption("--bundle-id", default=None, help="a bundle to create WorkSpaces from on URL targets")
-    group.addoption("--user-name", default=None, help="a directory user for new WorkSpaces on URL targets")
+    group.addoption("--user-name", default=None,
+                    help="directory users for new WorkSpaces on URL targets, comma-separated (one per WorkSpace)")
     group.addoption("--operations", default=None,
                     help="comma-separated subset of the 14 seed operations to test")
     group.addoption("--tier", default="strict", choices=("core", "complete", "strict"),
