@@ -10,13 +10,11 @@ import time
 import urllib.parse
 
 
-class CannedServer:
-    """Answers every request with a fixed status, headers and body (after an optional delay)."""
+class LoopbackServer:
+    """A threaded HTTP server on 127.0.0.1 answering each POST with :meth:`answer`."""
 
-    def __init__(self, status=200, body=b"{}", content_type="application/x-amz-json-1.1", delay=0.0):
-        self.status, self.body, self.content_type, self.delay = status, body, content_type, delay
-        self.requests: list[tuple[str, bytes]] = []
-        canned = self
+    def __init__(self) -> None:
+        server = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
@@ -24,13 +22,10 @@ class CannedServer:
 
             def do_POST(self):
                 length = int(self.headers.get("Content-Length", 0) or 0)
-                canned.requests.append((self.headers.get("X-Amz-Target", ""), self.rfile.read(length)))
-                if canned.delay:
-                    time.sleep(canned.delay)
-                payload = canned.body
-                self.send_response(canned.status)
-                if canned.content_type:
-                    self.send_header("Content-Type", canned.content_type)
+                status, headers, payload = server.answer(self, self.rfile.read(length))
+                self.send_response(status)
+                for name, value in headers:
+                    self.send_header(name, value)
                 self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()
                 self.wfile.write(payload)
@@ -43,7 +38,11 @@ class CannedServer:
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
-    def __enter__(self) -> "CannedServer":
+    def answer(self, request, body: bytes) -> tuple[int, list[tuple[str, str]], bytes]:
+        """(status, headers, payload) for one request; ``request`` is the handler (its headers)."""
+        raise NotImplementedError
+
+    def __enter__(self):
         self._thread.start()
         return self
 
@@ -52,58 +51,56 @@ class CannedServer:
         self._server.server_close()
 
 
+class CannedServer(LoopbackServer):
+    """Answers every request with a fixed status, headers and body (after an optional delay)."""
+
+    def __init__(self, status=200, body=b"{}", content_type="application/x-amz-json-1.1", delay=0.0):
+        super().__init__()
+        self.status, self.body, self.content_type, self.delay = status, body, content_type, delay
+        self.requests: list[tuple[str, bytes]] = []
+
+    def answer(self, request, body):
+        self.requests.append((request.headers.get("X-Amz-Target", ""), body))
+        if self.delay:
+            time.sleep(self.delay)
+        headers = [("Content-Type", self.content_type)] if self.content_type else []
+        return self.status, headers, self.body
+
+
 @contextlib.contextmanager
 def canned(**kwargs):
     with CannedServer(**kwargs) as server:
         yield server
 
 
-class CountingProxy:
+class CountingProxy(LoopbackServer):
     """Forwards every POST to ``upstream`` unchanged (Host header included, so signatures still verify)
     and records what arrived: the X-Amz-Target, the parsed request and the answer's status and body."""
 
     def __init__(self, upstream: str):
+        super().__init__()
         parsed = urllib.parse.urlsplit(upstream)
         self.upstream = (parsed.hostname, parsed.port)
         self.records: list[dict] = []
         self._lock = threading.Lock()
-        proxy = self
 
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            disable_nagle_algorithm = True  # headers and body go out in two writes; no 40 ms stall between
-
-            def do_POST(self):
-                length = int(self.headers.get("Content-Length", 0) or 0)
-                body = self.rfile.read(length)
-                connection = http.client.HTTPConnection(*proxy.upstream, timeout=30)
-                try:
-                    connection.putrequest("POST", self.path, skip_host=True, skip_accept_encoding=True)
-                    for name, value in self.headers.items():
-                        connection.putheader(name, value)
-                    connection.endheaders(body)
-                    answer = connection.getresponse()
-                    payload = answer.read()
-                    headers = answer.getheaders()
-                    status = answer.status
-                finally:
-                    connection.close()
-                proxy._record(self.headers.get("X-Amz-Target", ""), body, status, payload)
-                self.send_response(status)
-                for name, value in headers:
-                    if name.lower() not in ("content-length", "connection", "transfer-encoding"):
-                        self.send_header(name, value)
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-            def log_message(self, *args):
-                pass
-
-        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+    def answer(self, request, body):
+        connection = http.client.HTTPConnection(*self.upstream, timeout=30)
+        try:
+            connection.putrequest("POST", request.path, skip_host=True, skip_accept_encoding=True)
+            for name, value in request.headers.items():
+                connection.putheader(name, value)
+            connection.endheaders(body)
+            answer = connection.getresponse()
+            payload = answer.read()
+            headers = answer.getheaders()
+            status = answer.status
+        finally:
+            connection.close()
+        self._record(request.headers.get("X-Amz-Target", ""), body, status, payload)
+        passed_on = [(name, value) for name, value in headers
+                     if name.lower() not in ("content-length", "connection", "transfer-encoding")]
+        return status, passed_on, payload
 
     def _record(self, target: str, body: bytes, status: int, payload: bytes) -> None:
         with self._lock:
@@ -141,14 +138,6 @@ class CountingProxy:
         """The mutating operations whose raw request body mentions ``workspace_id``."""
         return [r["operation"] for r in self.mutating() if workspace_id.encode() in r["raw"]]
 
-    def __enter__(self) -> "CountingProxy":
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
 
 def _json_or_none(data: bytes):
     try:
@@ -163,22 +152,13 @@ class EchoServer(CannedServer):
     def __init__(self):
         super().__init__(status=500)
         self.headers_seen: list[str] = []
-        handler = self._server.RequestHandlerClass
 
-        def do_POST(request):
-            length = int(request.headers.get("Content-Length", 0) or 0)
-            body = request.rfile.read(length)
-            self.requests.append((request.headers.get("X-Amz-Target", ""), body))
-            self.headers_seen.append(str(request.headers))
-            echoed = "; ".join(f"{name}: {value}" for name, value in request.headers.items())
-            payload = json.dumps({"__type": "InternalFailure", "message": f"headers were {echoed}"}).encode()
-            request.send_response(500)
-            request.send_header("Content-Type", "application/x-amz-json-1.1")
-            request.send_header("Content-Length", str(len(payload)))
-            request.end_headers()
-            request.wfile.write(payload)
-
-        handler.do_POST = do_POST
+    def answer(self, request, body):
+        self.requests.append((request.headers.get("X-Amz-Target", ""), body))
+        self.headers_seen.append(str(request.headers))
+        echoed = "; ".join(f"{name}: {value}" for name, value in request.headers.items())
+        payload = json.dumps({"__type": "InternalFailure", "message": f"headers were {echoed}"}).encode()
+        return 500, [("Content-Type", "application/x-amz-json-1.1")], payload
 
 
 REPOSITORY = __import__("pathlib").Path(__file__).resolve().parent.parent
