@@ -145,3 +145,18 @@ def test_a_constraint_rule_on_an_unknown_directory_is_not_misjudged():
     REGISTRY["error_code"](manual)
     manual.known_ids = frozenset({"d-12345678", "wsb-abcdefgh1"})  # the directory exists: judged
     assert failure_of("error_code", manual).rule == "errors.constraint.manual_running_mode"
+
+
+def test_boundary_cases_are_bound_to_live_resources_except_the_probed_member():
+    import strategies
+    from conformance.test_exchanges import rebind
+
+    pool = strategies.ResourcePool(directories=["d-1234567890"], bundles=["wsb-abcdefgh1"], workspaces=["ws-abcdefgh1"])
+    params = {"Workspaces": [{"DirectoryId": "d-99999999", "UserName": "u" * 63, "BundleId": "wsb-zzzzzzzz1"}]}
+    assert rebind(params, pool, "Workspaces[0].UserName") == {
+        "Workspaces": [{"DirectoryId": "d-1234567890", "UserName": "u" * 63, "BundleId": "wsb-abcdefgh1"}]
+    }
+    probed = rebind(params, pool, "Workspaces[0].DirectoryId")
+    assert probed["Workspaces"][0]["DirectoryId"] == "d-99999999"  # the value under test stays
+    assert probed["Workspaces"][0]["BundleId"] == "wsb-abcdefgh1"
+    assert rebind({"ResourceId": "x"}, pool, "ResourceId") == {"ResourceId": "x"}
