@@ -43,6 +43,8 @@ CHECK_TIERS = {
 API_DOCS = "https://docs.aws.amazon.com/workspaces/latest/api/API_{operation}.html"
 JSON_CONTENT_TYPES = ("application/x-amz-json-1.1", "application/json")
 COMMON_ERRORS = "https://docs.aws.amazon.com/workspaces/latest/api/CommonErrors.html"
+# Answers that say "slow down", not "wrong": retried by the client, never judged.
+THROTTLING_CODES = {"ThrottlingException", "Throttling", "TooManyRequestsException", "RequestLimitExceeded"}
 
 
 @dataclasses.dataclass
@@ -393,7 +395,7 @@ def positive_data_acceptance(exchange: Exchange) -> None:
         return
     code = response.error_code
     modelled = {error["code"] for error in exchange.spec["errors"]}
-    if code in modelled or code in _THROTTLING:
+    if code in modelled or code in THROTTLING_CODES:
         return
     if code and exchange.unknown_references():
         # How AWS refuses a well-formed id that exists nowhere is undocumented: any
@@ -404,9 +406,6 @@ def positive_data_acceptance(exchange: Exchange) -> None:
          f"with an error the operation does not model (modelled: {sorted(modelled) or 'none'}).",
          f"model.{exchange.operation}.input", f"botocore model: operation {exchange.operation}; "
          + API_DOCS.format(operation=exchange.operation))
-
-
-_THROTTLING = {"ThrottlingException", "Throttling", "TooManyRequestsException", "RequestLimitExceeded"}
 
 
 def violation_rule(violation) -> tuple[str, str]:

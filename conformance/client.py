@@ -22,7 +22,7 @@ import botocore.exceptions
 import botocore.httpsession
 from botocore import xform_name
 
-from .checks import Response
+from .checks import THROTTLING_CODES, Response
 
 SERVICE = "workspaces"
 TARGET_PREFIX = "WorkspacesService"
@@ -64,7 +64,6 @@ class Connection:
         return session
 
 
-THROTTLING_CODES = {"ThrottlingException", "Throttling", "TooManyRequestsException", "RequestLimitExceeded"}
 
 
 class RateLimiter:

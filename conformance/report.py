@@ -143,7 +143,7 @@ def markdown(report: dict) -> str:
         cells = [SYMBOLS.get(entry["checks"].get(check, ""), "") for check in checks]
         name = op if entry["implemented"] else f"{op} (not implemented)"
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
-    lines += ["", f"✓ pass, ✗ fail, · skipped, n/i not implemented.", ""]
+    lines += ["", "✓ pass, ✗ fail, · skipped, n/i not implemented.", ""]
     if report["failures"]:
         lines += ["## Failures", ""]
         for failure in report["failures"]:

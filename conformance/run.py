@@ -15,8 +15,8 @@ from strategies import to_boto3
 
 from . import targets
 from .cleanup import cleanup_run, deferred_signals, run_tags
-from .checks import CHECK_TIERS, TIERS, CheckFailure, Exchange
-from .client import THROTTLING_CODES, Caller, TargetUnreachable, reproduce_call, reproduce_raw
+from .checks import CHECK_TIERS, THROTTLING_CODES, TIERS, CheckFailure, Exchange
+from .client import Caller, TargetUnreachable, reproduce_call, reproduce_raw
 from .report import Collector
 
 TOOL_VERSION = "0.1.0"

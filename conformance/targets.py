@@ -16,7 +16,7 @@ import uuid
 
 import specs
 
-from .client import Caller, Connection, TargetUnreachable
+from .client import Caller, Connection
 
 KINDS = ("emulator", "moto", "url", "aws")
 
@@ -310,10 +310,7 @@ def _collect(caller: Caller, operation: str, params: dict, key: str, id_key: str
     found, token = [], None
     for _ in range(pages):
         request = dict(params, NextToken=token) if token else params
-        try:
-            response = caller.call(operation, request)
-        except TargetUnreachable:
-            raise
+        response = caller.call(operation, request)
         body = response.json
         if response.status != 200 or not isinstance(body, dict):
             break
