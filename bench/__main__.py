@@ -90,8 +90,8 @@ def table(result: dict) -> str:
     mode = "quick (not figures to quote)" if result["quick"] else "full"
     lines.append(f"{mode} run on {result['machine']['cpus']} CPUs, Python {result['machine']['python']}; "
                  f"seconds per part: {result['seconds']}")
-    for note in result["details"].get("suite", {}).get("notes", []):
-        lines.append(f"note: {note}")
+    for part in result["details"].values():
+        lines.extend(f"note: {note}" for note in part.get("notes", []))
     return "\n".join(lines)
 
 

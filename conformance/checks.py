@@ -298,15 +298,50 @@ def _dotted(path, positions: bool = True) -> str:
     return out
 
 
-@functools.lru_cache(maxsize=None)
-def _validators(operation: str) -> tuple[jsonschema.Draft7Validator, jsonschema.Draft7Validator]:
-    """The output schema's validator with enums, and one without them."""
-    output = specs.operation(operation)["output"]
+def _output_validators(output: dict) -> tuple[jsonschema.Draft7Validator, jsonschema.Draft7Validator]:
+    """Validators of an output schema: one with enums, one without them."""
     with_enums = jsonschema.Draft7Validator(output)
     without = json.loads(json.dumps(output))
     for definition in without.get("definitions", {}).values():
         definition.pop("enum", None)
     return with_enums, jsonschema.Draft7Validator(without)
+
+
+def _validators(operation: str) -> tuple[jsonschema.Draft7Validator, jsonschema.Draft7Validator]:
+    """The output schema's validator with enums, and one without them, by the contract in force."""
+    return _contract_validators(specs.model_info()["digest"], operation)
+
+
+@functools.lru_cache(maxsize=None)
+def _contract_validators(digest: str, operation: str):
+    return _output_validators(specs.operation(operation)["output"])
+
+
+def _newer_validators(operation: str):
+    """Validators of the installed model's output where that model is newer than the contract, else None."""
+    return _installed_validators(specs.model_info()["digest"], operation)
+
+
+@functools.lru_cache(maxsize=None)
+def _installed_validators(digest: str, operation: str):
+    newer = specs.installed_operation(operation)
+    return _output_validators(newer["output"]) if newer is not None else None
+
+
+def _output_errors(operation: str, body, *, enums: bool) -> list[jsonschema.ValidationError]:
+    """Output schema errors of ``body``, leaving out what a newer installed model allows.
+
+    An error counts only where the newer model's schema (if any) also fails there, by
+    the same keyword: a value only the newer model knows (an enum value, a member's
+    new bounds) is not a deviation from the contract but the contract being behind.
+    """
+    which = 0 if enums else 1
+    errors = list(_validators(operation)[which].iter_errors(body))
+    newer = _newer_validators(operation)
+    if errors and newer is not None:
+        still = {(tuple(e.absolute_path), e.validator) for e in newer[which].iter_errors(body)}
+        errors = [e for e in errors if (tuple(e.absolute_path), e.validator) in still]
+    return errors
 
 
 def _is_success(response: Response) -> bool:
@@ -348,11 +383,10 @@ def response_schema(exchange: Exchange) -> None:
         fail(exchange, "response_schema", "Success body is not JSON",
              "A successful awsJson1_1 response must be a JSON object.",
              f"model.{exchange.operation}.output", f"botocore model: operation {exchange.operation}")
-    _, without_enums = _validators(exchange.operation)
-    errors = sorted(without_enums.iter_errors(body), key=lambda e: list(e.absolute_path))
+    errors = sorted(_output_errors(exchange.operation, body, enums=False), key=lambda e: list(e.absolute_path))
     if errors:
         first = errors[0]
-        rule, source = _schema_source(exchange, first, without_enums.schema)
+        rule, source = _schema_source(exchange, first, _validators(exchange.operation)[1].schema)
         details = "\n".join(f"- at {_dotted(e.absolute_path) or '<body>'}: {e.message[:300]}" for e in errors[:10])
         fail(exchange, "response_schema",
              f"Response does not match the output schema at {_dotted(first.absolute_path) or '<body>'}",
@@ -366,7 +400,7 @@ def response_enum(exchange: Exchange) -> None:
     if not _is_success(response) or not isinstance(response.json, dict):
         return
     with_enums, _ = _validators(exchange.operation)
-    errors = [e for e in with_enums.iter_errors(response.json) if e.validator == "enum"]
+    errors = [e for e in _output_errors(exchange.operation, response.json, enums=True) if e.validator == "enum"]
     if errors:
         first = errors[0]
         rule, source = _schema_source(exchange, first, with_enums.schema)

@@ -20,7 +20,10 @@ import botocore.awsrequest
 import botocore.config
 import botocore.exceptions
 import botocore.httpsession
+import botocore.session
 from botocore import xform_name
+
+from strategies.wire import PROTOCOL
 
 from .checks import THROTTLING_CODES, Response
 
@@ -50,11 +53,12 @@ class Connection:
     throttle_retries: int = 5
 
     def session(self) -> boto3.Session:
-        """A boto3 session: fixed public credentials for mocks, else botocore's chain or ``profile``."""
+        """A boto3 session speaking :data:`PROTOCOL`: fixed public credentials for mocks, else botocore's chain or ``profile``."""
+        core = speaking(PROTOCOL)
         if self.loopback_credentials:
-            return boto3.Session(region_name=self.region, **LOOPBACK_CREDENTIALS)
+            return boto3.Session(region_name=self.region, botocore_session=core, **LOOPBACK_CREDENTIALS)
         try:
-            session = boto3.Session(region_name=self.region, profile_name=self.profile)
+            session = boto3.Session(region_name=self.region, profile_name=self.profile, botocore_session=core)
         except botocore.exceptions.ProfileNotFound:
             raise ValueError(f"Expected a profile of the AWS config files but got profile={self.profile!r}; "
                              "list them with: aws configure list-profiles") from None
@@ -64,6 +68,36 @@ class Connection:
         return session
 
 
+
+
+class _ProtocolLoader:
+    """botocore's data loader, except that the WorkSpaces model lists only one wire protocol."""
+
+    def __init__(self, loader, protocol: str) -> None:
+        self._loader = loader
+        self._protocol = protocol
+
+    def __getattr__(self, name):
+        return getattr(self._loader, name)
+
+    def load_service_model(self, service_name, type_name, api_version=None):
+        model = self._loader.load_service_model(service_name, type_name, api_version)
+        if service_name != SERVICE or type_name != "service-2":
+            return model
+        metadata = {**model["metadata"], "protocol": self._protocol, "protocols": [self._protocol]}
+        return {**model, "metadata": metadata}
+
+
+def speaking(protocol: str) -> botocore.session.Session:
+    """A new botocore session whose WorkSpaces clients speak ``protocol``.
+
+    botocore picks a client's protocol by its own preference among those the model
+    lists; the suite names the one it speaks instead, so a new model or botocore
+    release cannot switch the wire format under it.
+    """
+    core = botocore.session.get_session()
+    core.register_component("data_loader", _ProtocolLoader(core.get_component("data_loader"), protocol))
+    return core
 
 
 class RateLimiter:
@@ -109,6 +143,9 @@ class Caller:
         self.client = session.client(
             SERVICE, endpoint_url=connection.endpoint, region_name=connection.region, config=config
         )
+        spoken = getattr(self.client.meta.service_model, "resolved_protocol", None) or self.client.meta.service_model.protocol
+        if spoken != PROTOCOL:
+            raise RuntimeError(f"Expected a WorkSpaces client speaking {PROTOCOL} but botocore made one speaking {spoken}")
         self._credentials = session.get_credentials()
         self._secrets = self._credential_secrets()
         self._captured = threading.local()

@@ -49,6 +49,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="requests per second, bursts of 5 (default: 2 for remote targets, unlimited on loopback)")
     group.addoption("--emulator-fault", action="append", default=[], metavar="NAME",
                     help="switch on a fault of the embedded emulator (repeatable)")
+    group.addoption("--contract", default="committed", choices=("committed", "installed"),
+                    help="judge by the committed, reviewed specs (default) or by specs derived from the "
+                         "installed botocore's model for this run")
 
 
 def pytest_load_initial_conftests(early_config, parser, args) -> None:
@@ -76,6 +79,22 @@ def pytest_configure(config: pytest.Config) -> None:
         _ensure_profiles()
         _interrupt_on_sigterm()
         _check_options(config)
+        if config.getoption("contract") == "installed":
+            import specs
+
+            specs.use_installed_model()
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    """One line when the installed botocore's model is not the contract the run judges by."""
+    if not _runs_conformance(config):
+        return []
+    import specs
+
+    drift = specs.drift()
+    info = specs.model_info()
+    line = f"workspaces-conformance: contract from botocore {info['botocore']} ({specs.contract_origin()} specs)"
+    return [line] + ([drift.line()] if drift is not None else [])
 
 
 def _check_options(config: pytest.Config) -> None:
@@ -215,17 +234,14 @@ def _share_budget(config: pytest.Config, run) -> None:
 
 def _write_unreachable_report(config: pytest.Config, options, note: str) -> None:
     """Even a run that never reached its target leaves a report saying why."""
-    import specs
-
     from . import report as reports
     from .run import TOOL_VERSION
     from .targets import operations_under_test, url_target
 
     kind = options.endpoint if options.endpoint in ("emulator", "moto") else url_target(options.endpoint).kind
-    info = specs.model_info()
     collector = reports.Collector(
         tool_version=TOOL_VERSION,
-        contract={"service": "workspaces", "api_version": info["api_version"], "botocore": info["botocore"]},
+        contract=reports.contract_record(),
         target={"endpoint": options.endpoint, "kind": kind},
         seed=options.seed,
         operations=operations_under_test(options.operations),
@@ -387,10 +403,8 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         config.stash[BASELINE_KEY] = cell_failures(load(path))
     if _is_worker(config):
         return
-    import specs
-
     from . import targets
-    from .report import Collector
+    from .report import Collector, contract_record
     from .run import TOOL_VERSION
 
     options = _options(config)
@@ -398,11 +412,10 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         operations = targets.operations_under_test(options.operations)
     except (KeyError, ValueError):
         return  # reported as a usage error at collection
-    info = specs.model_info()
     kind = options.endpoint if options.endpoint in ("emulator", "moto") else "url"
     _CONTROLLER["collector"] = Collector(
         tool_version=TOOL_VERSION,
-        contract={"service": "workspaces", "api_version": info["api_version"], "botocore": info["botocore"]},
+        contract=contract_record(),
         target={"endpoint": options.endpoint, "kind": kind},
         seed=options.seed,
         operations=operations,

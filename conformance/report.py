@@ -14,11 +14,28 @@ from pathlib import Path
 
 import jsonschema
 
+import specs
+
 from .checks import CHECK_TIERS, TIERS
 
 SCHEMA_PATH = Path(__file__).with_name("report.schema.json")
 STATUS_ORDER = {"fail": 3, "pass": 2, "skip": 1, "not_implemented": 0}
 SYMBOLS = {"pass": "✓", "fail": "✗", "skip": "·", "not_implemented": "n/i"}
+
+
+def contract_record() -> dict:
+    """What a report says of the contract it judged by: its version, origin and drift from the installed model."""
+    info = specs.model_info()
+    record = {
+        "service": "workspaces",
+        "api_version": info["api_version"],
+        "botocore": info["botocore"],
+        "origin": specs.contract_origin(),
+    }
+    drift = specs.drift()
+    if drift is not None:
+        record["drift"] = drift.to_report()
+    return record
 
 
 class Collector:
@@ -125,7 +142,9 @@ def markdown(report: dict) -> str:
         f"# WorkSpaces conformance: {report['target']['kind']} at {report['target']['endpoint']}",
         "",
         f"Seed {report['seed']}, {report['started']}, {report['duration_s']} s, "
-        f"botocore {report['contract'].get('botocore')}.",
+        f"contract from botocore {report['contract'].get('botocore')}"
+        + (f" (installed botocore {report['contract']['drift']['installed_botocore']} differs: "
+           f"{report['contract']['drift']['differences']})" if report["contract"].get("drift") else "") + ".",
         "",
         "| coverage | core | complete | strict | passed | failed | skipped |",
         "|---|---|---|---|---|---|---|",

@@ -273,7 +273,8 @@ def derive() -> dict[str, str]:
     info = {
         "service": SERVICE,
         "api_version": model.api_version,
-        "protocol": model.metadata.get("protocol"),
+        # Every wire protocol the model lists, in its order; which one a run speaks is the run's choice.
+        "protocols": list(model.metadata.get("protocols") or [model.metadata["protocol"]]),
         "json_version": model.metadata.get("jsonVersion"),
         "target_prefix": model.metadata.get("targetPrefix"),
         "signing_name": model.signing_name,
@@ -314,6 +315,12 @@ def committed(root: Path | None = None) -> dict[str, str]:
     return files
 
 
+def inventory_changes(old: dict[str, str], new: dict[str, str]) -> dict[str, tuple[set, set]]:
+    """For each kind (operations, shapes, members, enum values): what ``old`` and ``new`` name."""
+    before, after = _inventory(old), _inventory(new)
+    return {kind: (before[kind], after[kind]) for kind in before}
+
+
 def _inventory(files: dict[str, str]) -> dict[str, set]:
     """Operations, shapes, members and enum values named by a set of spec files."""
     ops, shapes, members, enums = set(), set(), set(), set()
@@ -345,10 +352,9 @@ def drift_summary(old: dict[str, str], new: dict[str, str]) -> str:
         f"  committed: botocore {old_info.get('botocore', '?')} ({old_info.get('digest', 'no digest')})",
         f"  installed: botocore {new_info['botocore']} ({new_info['digest']})",
     ]
-    before, after = _inventory(old), _inventory(new)
-    for kind in before:
-        added = sorted(after[kind] - before[kind])
-        removed = sorted(before[kind] - after[kind])
+    for kind, (before, after) in inventory_changes(old, new).items():
+        added = sorted(after - before)
+        removed = sorted(before - after)
         for label, items in (("added", added), ("removed", removed)):
             if items:
                 shown = ", ".join(items[:20]) + (f", ... ({len(items) - 20} more)" if len(items) > 20 else "")
@@ -356,7 +362,7 @@ def drift_summary(old: dict[str, str], new: dict[str, str]) -> str:
     changed = sorted(rel for rel in set(old) & set(new) if old[rel] != new[rel] and rel != "model.json")
     if changed:
         names = [Path(rel).stem for rel in changed]
-        lines.append(f"  operation files changed ({len(names)}): " + ", ".join(names[:20]))
+        lines.append(f"  operation files changed ({len(names)}): " + ", ".join(names))
     lines.append(f"Regenerate with: {REGENERATE}")
     return "\n".join(lines)
 
