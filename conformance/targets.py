@@ -14,6 +14,8 @@ import threading
 import urllib.parse
 import uuid
 
+import botocore.exceptions
+
 import specs
 
 from .client import Caller, Connection
@@ -173,7 +175,16 @@ def start_moto(**connection_options) -> Target:
     url = f"http://127.0.0.1:{port}"
     connection = Connection(url, start_hint=f"moto_server -H 127.0.0.1 -p {port}", **connection_options)
     target = Target("moto", connection, _stop=server.stop)
-    target.directory_id, target.bundle_id = _provision_moto(connection)
+    try:
+        target.directory_id, target.bundle_id = _provision_moto(connection)
+    except botocore.exceptions.ClientError as error:
+        server.stop()
+        from importlib.metadata import version
+
+        status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        raise RuntimeError(f"moto {version('moto')} could not provision a WorkSpaces directory: "
+                           f"{error.operation_name} answered HTTP {status}; the suite needs moto>=5.0.4, "
+                           "the first release with WorkSpaces") from None
     return target
 
 

@@ -157,13 +157,16 @@ class Drift:
         return _version_key(self.installed_botocore) > _version_key(self.contract_botocore)
 
     def describe(self) -> str:
-        """What differs, in a few words: ``"3 shapes, 18 enum values added"``."""
+        """What differs, in a few words: ``"the installed model adds 3 shapes, 18 enum values"``."""
         parts = []
-        for sign, index in (("added", 0), ("removed", 1)):
-            named = [f"{counts[index]} {kind}" for kind, counts in self.counts.items() if counts[index]]
+        for verb, index in (("adds", 0), ("lacks", 1)):
+            named = [f"{counts[index]} {kind[:-1] if counts[index] == 1 else kind}"
+                     for kind, counts in self.counts.items() if counts[index]]
             if named:
-                parts.append(", ".join(named) + f" {sign}")
-        return "; ".join(parts) or "documentation or other details changed"
+                parts.append(f"{verb} " + ", ".join(named))
+        if not parts:
+            return "the installed model differs in documentation or other details"
+        return "the installed model " + " and ".join(parts)
 
     def line(self) -> str:
         """The one line a run prints when the installed model is not the contract's."""

@@ -82,7 +82,7 @@ def test_drift_names_versions_and_what_differs(older_contract):
     line = drift.line()
     assert line.startswith("contract drift:") and "\n" not in line
     assert "botocore 1.0.0" in line and f"botocore {botocore.__version__}" in line
-    assert "1 enum values added" in line
+    assert "(the installed model adds 1 enum value)" in line
 
 
 def test_no_drift_when_the_installed_model_is_the_contract():
@@ -174,7 +174,7 @@ def test_a_run_with_a_newer_botocore_prints_the_drift_line_and_records_it(tmp_pa
     contract = json.loads(report.read_text())["contract"]
     assert contract["botocore"] == "1.0.0" and contract["origin"] == "committed"
     assert contract["drift"]["installed_botocore"] == botocore.__version__
-    assert contract["drift"]["differences"] == "1 enum values added"
+    assert contract["drift"]["differences"] == "the installed model adds 1 enum value"
 
 
 def test_contract_installed_is_recorded_in_the_report(tmp_path):

