@@ -47,7 +47,7 @@ __all__ = ["run", "main", "replay", "run_pytest", "EmulatorProcess", "KEYS"]
 ROOT = Path(__file__).resolve().parents[1]
 # The figures run() always returns (numbers, or None with a note when a part could not run).
 KEYS = ("suite_vs_boto3_ratio", "suite_rps", "boto3_rps", "suite_wall_s", "xdist_speedup", "peak_rss_mb")
-RATE_TESTS = "test_valid_requests or test_invalid_requests"
+RATE_TESTS = "test_exchanges"
 RATE_OPERATIONS = ("DescribeWorkspaces", "DescribeWorkspaceBundles", "DescribeWorkspaceDirectories", "DescribeTags")
 QUICK_OPERATIONS = ("DescribeWorkspaces",)
 CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing", "region_name": "us-east-1"}

@@ -5,6 +5,7 @@ import argparse
 import re
 import sys
 
+from . import EXIT_UNREACHABLE
 from .cleanup import RUN_TAG, tagged_workspaces, terminate
 from .client import Caller, Connection, TargetUnreachable
 from .targets import is_loopback
@@ -47,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
         return _sweep(caller, args)
     except TargetUnreachable as error:
         print(f"sweep: cannot reach {args.endpoint}: {error}", file=sys.stderr)  # the error names the cause
-        return 4
+        return EXIT_UNREACHABLE
     except RuntimeError as error:  # the target refused to list its WorkSpaces
         print(f"sweep: {error}", file=sys.stderr)
         return 1

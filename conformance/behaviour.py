@@ -14,11 +14,9 @@ may miss states and deadlines are measured in seconds.
 """
 from __future__ import annotations
 
-import json
 import time
 
 import pytest
-from botocore import xform_name
 
 import specs
 from strategies.lifecycle import ACTIONS, GONE, LifecycleModel, Outcome, Verdict, model
@@ -26,6 +24,7 @@ from strategies.lifecycle import ACTIONS, GONE, LifecycleModel, Outcome, Verdict
 from .checks import CheckFailure, Exchange
 from .cleanup import run_tags
 from .client import reproduce_call
+from .run import NOT_IMPLEMENTED
 
 MODIFY = "ModifyWorkspaceProperties"
 LOOPBACK_DEADLINE = 30.0  # seconds any transitional state may last on a loopback target
@@ -44,7 +43,7 @@ def require(run, *operations: str, purpose: str = "") -> None:
     for operation in operations:
         if not run.implemented(operation):
             why = f" ({purpose})" if purpose else ""
-            pytest.skip(f"not implemented: {operation} is not implemented by the target{why}")
+            pytest.skip(f"{NOT_IMPLEMENTED}: {operation} is not implemented by the target{why}")
         if not run.may_send(operation):
             pytest.skip(f"read-only: {operation} may change resources; pass --allow-mutations")
 
@@ -63,9 +62,8 @@ class LifecycleDriver:
         self.strict = strict_clock(self.target)
         self.loopback = not self.target.remote
         self.mine: dict[str, dict] = {}  # WorkSpaces this driver created: state, running mode
-        self.history: dict[str, list] = {}  # per WorkSpace: the calls made, for reproductions
         self.last: Exchange | None = None
-        self.current: str | None = None  # the WorkSpace of the latest call, whose history a failure replays
+        self.current: str | None = None  # the WorkSpace of the latest call, whose state a failure rebuilds
         self.verified: set[tuple[str, str | None]] = set()  # (action, state) seen to enter the graph's state
         self.halted = False
         self.failures: list[Exception] = []  # what halted a walk of the state machine
@@ -148,7 +146,6 @@ class LifecycleDriver:
         properties = {"RunningMode": running_mode}
         request = {"DirectoryId": directory, "UserName": self.user_name(), "BundleId": bundle,
                    "WorkspaceProperties": properties, "Tags": run_tags(self.target.run_id)}
-        params = {"Workspaces": [request]}
         exchange = self.run.create_workspaces([request])
         if exchange is None:
             return None  # the budget ran out
@@ -159,7 +156,6 @@ class LifecycleDriver:
             raise Unjudgeable(f"CreateWorkspaces did not create a WorkSpace: {exchange.response.describe(300)}")
         workspace_id = pending[0]["WorkspaceId"]
         self.mine[workspace_id] = {"state": None, "mode": running_mode}
-        self.history[workspace_id] = [("CreateWorkspaces", params)]
         first = pending[0].get("State")
         if judge and first is not None and first != "PENDING":
             self.judge(Verdict("state_transition", "CreateWorkspaces", "defaults.state",
@@ -186,7 +182,6 @@ class LifecycleDriver:
         self.current = workspace_id
         exchange = self.run.call(operation, params)
         self.last = exchange
-        self.history.setdefault(workspace_id, []).append((operation, params))
         return self.classify(operation, workspace_id, exchange)
 
     def classify(self, operation: str, workspace_id: str, exchange: Exchange) -> Outcome:
@@ -211,11 +206,6 @@ class LifecycleDriver:
         self.current = workspace_id
         exchange = self.run.call("DescribeWorkspaces", params)
         self.last = exchange
-        history = self.history.setdefault(workspace_id, [])
-        if history and history[-1][0] == "poll":
-            history[-1] = ("poll", history[-1][1] + 1)
-        else:
-            history.append(("poll", 1))
         body = exchange.response.json
         if exchange.response.status != 200 or not isinstance(body, dict):
             raise Unjudgeable(f"DescribeWorkspaces failed while polling {workspace_id}: "
@@ -303,37 +293,30 @@ class LifecycleDriver:
             return
         exchange = self.last
         workspace_id = workspace_id or self.current
+        if workspace_id:
+            reproduce = self.reproduction(workspace_id)
+        else:
+            reproduce = exchange.reproduction() if exchange else ""
         raise CheckFailure(
             check=verdict.check, operation=verdict.operation, title=verdict.title, message=verdict.message,
             rule=verdict.rule, source=verdict.source,
             request=exchange.request_for_report() if exchange else {},
             response=exchange.response.to_report() if exchange else {},
-            reproduce=self.reproduction(workspace_id) if workspace_id else (exchange.reproduce if exchange else ""),
+            reproduce=reproduce,
         )
 
     def reproduction(self, workspace_id: str) -> str:
-        """A boto3 program replaying the calls made on ``workspace_id`` (a new WorkSpace stands for it)."""
-        steps = self.history.get(workspace_id) or []
-        if not steps:
-            return self.last.reproduce if self.last else ""
-        header = reproduce_call(self.target.connection, "DescribeWorkspaces", {})
-        lines = header[: header.index("print(client.")].rstrip().splitlines()
-        name = "workspace_id"
-        for operation, params in steps:
-            if operation == "poll":
-                lines.append(f"for _ in range({params}):")
-                lines.append(f"    print([w['State'] for w in client.describe_workspaces(WorkspaceIds=[{name}])"
-                             "['Workspaces']])")
-                continue
-            text = json.dumps(params, indent=4, default=str).replace(f'"{workspace_id}"', name)
-            call = f"client.{xform_name(operation)}(**{text})"
-            if operation == "CreateWorkspaces":
-                lines.append(f"created = {call}")
-                lines.append("print(created)")
-                lines.append(f"{name} = created['PendingRequests'][0]['WorkspaceId']")
-            else:
-                lines.append(f"print({call})")
-        return "\n".join(lines)
+        """A boto3 program that sends the last call on ``workspace_id`` again, then polls as the run did.
+
+        A new WorkSpace stands for this one: the run's ledger knows the fewest
+        calls that bring it to where this one was before that call (see
+        conformance.replay), and the polls print the states the verdict was drawn from.
+        """
+        last = self.run.ledger.last_call(workspace_id)
+        if last is None:
+            return self.last.reproduction() if self.last else ""
+        setup, operation, params, polls = last
+        return reproduce_call(self.target.connection, operation, params, setup, observe=(workspace_id, polls))
 
     # --- after termination -----------------------------------------------------------------
 
@@ -360,7 +343,6 @@ class LifecycleDriver:
                 continue
             exchange = self.run.call(operation, params)
             self.last = exchange
-            self.history.setdefault(workspace_id, []).append((operation, params))
             if exchange.response.status < 400:
                 self.judge(Verdict("use_after_terminate", operation, rule,
                                    f"{operation} succeeded for a terminated WorkSpace",
@@ -375,7 +357,6 @@ class LifecycleDriver:
         params = {"ResourceId": workspace_id, "Tags": [{"Key": key, "Value": value}]}
         exchange = self.run.call("CreateTags", params)
         self.last = exchange
-        self.history.setdefault(workspace_id, []).append(("CreateTags", params))
         if exchange.response.status != 200:
             self.judge(Verdict("tags", "CreateTags", "tags.characters",
                                f"CreateTags refused a valid tag ({exchange.response.error_code})",
@@ -394,7 +375,6 @@ class LifecycleDriver:
         params = {"ResourceId": resource_id}
         exchange = self.run.call("DescribeTags", params)
         self.last = exchange
-        self.history.setdefault(resource_id, []).append(("DescribeTags", params))
         body = exchange.response.json
         if exchange.response.status != 200 or not isinstance(body, dict) or not isinstance(body.get("TagList"), list):
             raise Unjudgeable(f"DescribeTags failed for {resource_id}: {exchange.response.describe(300)}")

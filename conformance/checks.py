@@ -90,10 +90,14 @@ class Response:
         return f"HTTP {self.status}, Content-Type {content_type}: {text!r}{more}"
 
     def to_report(self, limit: int = 4000) -> dict:
+        """The response as a report holds it: a JSON body as parsed, or a text prefix of a long or unparsed one."""
         body: Any = self.json
-        if body is NOT_JSON:
+        if body is NOT_JSON or len(self.body) > limit:
             body = self.body[:limit].decode("utf-8", "replace")
-        return {"status": self.status, "content_type": self.headers.get("content-type"), "body": body}
+        entry = {"status": self.status, "content_type": self.headers.get("content-type"), "body": body}
+        if len(self.body) > limit:
+            entry["bytes"] = len(self.body)  # the body is cut: a listing of a hundred WorkSpaces is no evidence
+        return entry
 
 
 class _NotJson:
@@ -115,7 +119,20 @@ class Exchange:
     body: bytes | None = None
     violation: Any = None  # strategies.Violation for invalid requests
     reproduce: str = ""
+    # Writes the reproduction when a failure asks for it (writing one per exchange would slow every
+    # run); its argument says which resources that only the response lists to rebuild: all (True),
+    # none (False) or the ids given.
+    writer: Callable[[bool | frozenset], str] | None = None
     known_ids: frozenset | None = None  # ids of resources the target is known to hold
+
+    def reproduction(self, listing: bool | frozenset = True) -> str:
+        """A program that sends the request again, after making anew what it and (``listing``) its answer name.
+
+        Without ``listing`` the resources only a listing in the answer names are
+        left out: the status and error of an answer do not depend on them. Given
+        ids, only those of the listing are made anew (the item a check found at fault).
+        """
+        return self.writer(listing) if self.writer is not None else self.reproduce
 
     def unknown_references(self) -> list[str]:
         """Resource ids in the request that the target is not known to hold."""
@@ -209,8 +226,70 @@ class CheckFailure(AssertionError):
         }
 
 
-def fail(exchange: Exchange, check: str, title: str, message: str, rule: str, source: str, tier=None):
-    """Raise a :class:`CheckFailure` about ``exchange``."""
+def _distinct(failures: list[AssertionError]) -> list[AssertionError]:
+    """The failures less those breaking a rule an earlier one already broke (parts often find the same)."""
+    seen, kept = set(), []
+    for failure in failures:
+        key = (getattr(failure, "operation", None), getattr(failure, "check", None), getattr(failure, "rule", None))
+        if key[2] is None or key not in seen:
+            seen.add(key)
+            kept.append(failure)
+    return kept
+
+
+def judge_all(*parts: Callable[[], None]) -> None:
+    """Run every part of one report cell's judgement; raise all their failures together.
+
+    A cell (an operation and a check) is one test: its parts (e.g. valid, invalid
+    and boundary requests) all run, so one failing part does not hide another.
+    A part that cannot judge skips; the cell skips only when no part judged.
+    """
+    import pytest
+
+    failures: list[AssertionError] = []
+    skips: list[str] = []
+    for part in parts:
+        try:
+            part()
+        except pytest.skip.Exception as skip:
+            skips.append(str(skip.msg))
+        except AssertionError as failure:
+            failures.append(failure)
+    failures = _distinct(failures)
+    if len(failures) == 1:
+        raise failures[0]
+    if failures:
+        raise ExceptionGroup(f"{len(failures)} failures", failures)
+    if skips and len(skips) == len(parts):
+        pytest.skip("; ".join(dict.fromkeys(skips)))
+
+
+# Exchange checks that judge what a successful body holds, so its reproduction rebuilds what the body lists.
+BODY_CHECKS = {"response_schema", "response_enum"}
+
+
+def _listed_at_fault(body, path) -> bool | frozenset:
+    """The WorkSpace of a listing that holds the value at ``path`` (all of them when no item names one)."""
+    found, node = None, body
+    for part in path:
+        if isinstance(node, dict) and isinstance(node.get("WorkspaceId"), str):
+            found = node["WorkspaceId"]
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            break
+    if isinstance(node, dict) and isinstance(node.get("WorkspaceId"), str):
+        found = node["WorkspaceId"]
+    return frozenset([found]) if found else True
+
+
+def fail(exchange: Exchange, check: str, title: str, message: str, rule: str, source: str, tier=None,
+         listing: bool | frozenset | None = None):
+    """Raise a :class:`CheckFailure` about ``exchange``.
+
+    ``listing`` says which resources only the answer lists the reproduction makes anew
+    (see :meth:`Exchange.reproduction`); by default all of them for checks of the body, none otherwise.
+    """
     __tracebackhide__ = True  # the failure is the target's, not a line of ours
     raise CheckFailure(
         check=check,
@@ -223,7 +302,7 @@ def fail(exchange: Exchange, check: str, title: str, message: str, rule: str, so
         tier=tier,
         request=exchange.request_for_report(),
         response=exchange.response.to_report(),
-        reproduce=exchange.reproduce,
+        reproduce=exchange.reproduction(listing=check in BODY_CHECKS if listing is None else listing),
     )
 
 
@@ -390,7 +469,8 @@ def response_schema(exchange: Exchange) -> None:
         details = "\n".join(f"- at {_dotted(e.absolute_path) or '<body>'}: {e.message[:300]}" for e in errors[:10])
         fail(exchange, "response_schema",
              f"Response does not match the output schema at {_dotted(first.absolute_path) or '<body>'}",
-             f"{len(errors)} schema violation(s) in the response:\n{details}", rule, source)
+             f"{len(errors)} schema violation(s) in the response:\n{details}", rule, source,
+             listing=_listed_at_fault(body, first.absolute_path))
 
 
 @check("response_enum", applies_to="valid")
@@ -407,7 +487,8 @@ def response_enum(exchange: Exchange) -> None:
         shape = _shape_name(first, with_enums.schema) or "model"
         fail(exchange, "response_enum",
              f"Value outside the {shape} enum at {_dotted(first.absolute_path)}",
-             f"{first.instance!r} is not one of {first.validator_value}.", rule, source)
+             f"{first.instance!r} is not one of {first.validator_value}.", rule, source,
+             listing=_listed_at_fault(response.json, first.absolute_path))
 
 
 @check("content_type")

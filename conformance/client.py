@@ -152,6 +152,10 @@ class Caller:
         # Captured before botocore parses, so a body it cannot parse (invalid UTF-8, truncated JSON)
         # is still judged as what the target sent.
         self.client.meta.events.register(f"before-parse.{SERVICE}", self._capture)
+        # Every boto3 call, the suite's own paginators and waiters too, is told to the observer.
+        self.client.meta.events.register(f"before-parameter-build.{SERVICE}", self._remember_request)
+        self.client.meta.events.register(f"after-call.{SERVICE}", self._observe_call)
+        self.observer = None  # told of every exchange (a conformance.replay.Ledger), when set
         self._log_filter = RedactingFilter(self._secrets)
         self._log_filter.install()
         # Headers and body leave in two writes; without TCP_NODELAY each raw request
@@ -166,6 +170,24 @@ class Caller:
 
     def _capture(self, response_dict, **_) -> None:
         self._captured.response = response_dict
+
+    def _remember_request(self, params, model, context, **_) -> None:
+        context[_REQUEST_KEY] = (model.name, dict(params))
+
+    def _observe_call(self, http_response, model, context, **_) -> None:
+        operation, params = context.get(_REQUEST_KEY, (model.name, {}))
+        headers = {str(k).lower(): str(v) for k, v in http_response.headers.items()}
+        response = Response(http_response.status_code, headers, bytes(http_response.content or b""))
+        self._observe(operation, params, response)
+
+    def _observe(self, operation: str | None, params, response: Response) -> None:
+        self._captured.observed = True
+        if self.observer is not None:
+            self._captured.setup = self.observer.observe(operation, params, response)
+
+    def last_setup(self):
+        """What a fresh target needs before the last request of this thread (a Setup), or None."""
+        return getattr(self._captured, "setup", None)
 
     def secrets(self) -> list[str]:
         """Credential strings that must never appear in any output."""
@@ -202,6 +224,7 @@ class Caller:
 
     def _call_once(self, operation: str, params: dict) -> Response:
         self._captured.response = None
+        self._captured.observed, self._captured.setup = False, None
         self.calls += 1
         method = getattr(self.client, xform_name(operation))
         try:
@@ -218,7 +241,10 @@ class Caller:
         if captured is None:
             raise TargetUnreachable(f"{self.connection.endpoint}: no HTTP response to {operation}")
         headers = {str(k).lower(): str(v) for k, v in captured["headers"].items()}
-        return Response(captured["status_code"], headers, bytes(captured["body"] or b""))
+        response = Response(captured["status_code"], headers, bytes(captured["body"] or b""))
+        if not self._captured.observed:  # botocore gave up parsing before its after-call event
+            self._observe(operation, params, response)
+        return response
 
     def send_raw(
         self,
@@ -234,6 +260,7 @@ class Caller:
         )
 
     def _send_raw_once(self, operation, body, *, content_type, target) -> Response:
+        self._captured.setup = None
         self.calls += 1
         headers = {"Content-Type": content_type}
         header_target = target if target is not None else (f"{TARGET_PREFIX}.{operation}" if operation else None)
@@ -250,7 +277,9 @@ class Caller:
             http = self._http.send(request.prepare())
         except _NO_ANSWER as error:
             raise TargetUnreachable(unreachable_reason(error)) from error
-        return Response(http.status_code, {k.lower(): v for k, v in http.headers.items()}, http.content)
+        response = Response(http.status_code, {k.lower(): v for k, v in http.headers.items()}, http.content)
+        self._observe(operation, _json_object(body), response)
+        return response
 
     def close(self) -> None:
         self._log_filter.remove()
@@ -260,6 +289,16 @@ class Caller:
 
 # Every way botocore says "no HTTP response came back" (refused, DNS, TLS, timeouts, dropped connections).
 _NO_ANSWER = (botocore.exceptions.HTTPClientError, botocore.exceptions.ConnectionError)
+_REQUEST_KEY = "workspaces_conformance.request"  # where a boto3 call's context keeps its parameters
+
+
+def _json_object(body: bytes) -> dict:
+    """A raw request body as a JSON object ({} when it is none)."""
+    try:
+        value = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return {}
+    return value if isinstance(value, dict) else {}
 
 
 def unreachable_reason(error: Exception) -> str:
@@ -332,11 +371,84 @@ _SENSITIVE_HEADER_VALUES = re.compile(
 
 # --- reproductions --------------------------------------------------------------------------
 
+SETTLED = "SETTLED"  # a state to wait for: any state that is not transitional
 
-def _client_lines(connection: Connection) -> list[str]:
+
+@dataclasses.dataclass(frozen=True)
+class Step:
+    """One call (or loop of calls) a reproduction makes before its request."""
+
+    kind: str  # "create", "wait", "call", "polls" or "walk"
+    resource: str = ""  # create, wait, polls: the run's WorkSpace; call: the resource; walk: the NextToken reached
+    operation: str = ""  # call and walk
+    params: Any = None  # create: the CreateWorkspaces entry; call and walk: the request
+    state: str = ""  # wait: GONE (no longer described), SETTLED, or a WorkspaceState
+    count: int = 0  # polls: DescribeWorkspaces calls; walk: pages
+    seconds: float = 0.0  # wait: how long at most
+
+
+@dataclasses.dataclass(frozen=True)
+class Setup:
+    """The calls that bring a fresh target to where the run's target was when a request was sent.
+
+    Built by :class:`conformance.replay.Ledger`; the run's ids of the WorkSpaces
+    created and NextTokens walked to become variables of the program.
+    """
+
+    steps: tuple[Step, ...] = ()
+    listed: frozenset = frozenset()  # the run's ids that only the response named, not the request
+
+    def without_listing(self) -> "Setup | None":
+        """The steps for what the request itself names (None when that is nothing)."""
+        return self.keeping(frozenset())
+
+    def keeping(self, listed: frozenset) -> "Setup | None":
+        """The steps for what the request names and, of what only the response lists, the ids ``listed``."""
+        steps = tuple(step for step in self.steps if step.resource not in self.listed or step.resource in listed)
+        return Setup(steps, self.listed & listed) if steps else None
+
+    def names(self) -> dict[str, str]:
+        """The run's id -> the program's variable holding its counterpart on the fresh target."""
+        names: dict[str, str] = {}
+        for step in self.steps:
+            if step.kind == "create" and step.resource not in names:
+                names[step.resource] = f"workspace_{sum(v.startswith('workspace_') for v in names.values()) + 1}"
+            elif step.kind == "walk" and step.resource not in names:
+                names[step.resource] = f"token_{sum(v.startswith('token_') for v in names.values()) + 1}"
+        return names
+
+
+def _literal(value: Any, names: dict[str, str] | None = None, level: int = 0) -> str:
+    """Python source for a JSON-like value, laid out as ``json.dumps(indent=4)``, ids replaced by variables."""
+    names = names or {}
+    pad, end = "    " * (level + 1), "    " * level
+    if isinstance(value, dict):
+        if not value:
+            return "{}"
+        items = [f"{pad}{_literal(str(k))}: {_literal(v, names, level + 1)}" for k, v in value.items()]
+        return "{\n" + ",\n".join(items) + f"\n{end}}}"
+    if isinstance(value, (list, tuple)):
+        if not value:
+            return "[]"
+        return "[\n" + ",\n".join(f"{pad}{_literal(v, names, level + 1)}" for v in value) + f"\n{end}]"
+    if isinstance(value, str):
+        if value in names:
+            return names[value]
+        # JSON's escapes mean the same in Python for ASCII; repr keeps any other character exactly.
+        return json.dumps(value) if value.isascii() else repr(value)
+    if value is None or isinstance(value, (bool, int)):
+        return repr(value)
+    if isinstance(value, float):
+        return repr(value) if value == value and abs(value) != float("inf") else f"float({str(value)!r})"
+    return _literal(str(value))
+
+
+def _client_lines(connection: Connection, imports: tuple[str, ...] = ()) -> list[str]:
     lines = []
     if connection.start_hint:
         lines.append(f"# Start the target first: {connection.start_hint}")
+    if imports:
+        lines += [*imports, ""]
     lines += ["import boto3", "from botocore.config import Config", ""]
     args = [f'"{SERVICE}"', f"region_name={connection.region!r}", f"endpoint_url={connection.endpoint!r}"]
     if connection.loopback_credentials:
@@ -349,28 +461,142 @@ def _client_lines(connection: Connection) -> list[str]:
     return lines
 
 
-def reproduce_call(connection: Connection, operation: str, params: Any) -> str:
-    """A runnable boto3 program that sends ``params`` to ``operation`` again."""
-    lines = _client_lines(connection)
-    text = json.dumps(params, indent=4, default=str)
-    lines.append(f"print(client.{xform_name(operation)}(**{text}))")
+# The functions a reproduction's setup calls, each defined only where it is used.
+_CREATE_HELPER = '''
+def create_workspace(request):
+    """CreateWorkspaces for one WorkSpace; returns its id."""
+    answer = client.create_workspaces(Workspaces=[request])
+    if not answer.get("PendingRequests"):
+        raise SystemExit(f"CreateWorkspaces made no WorkSpace: {answer.get('FailedRequests')}")
+    return answer["PendingRequests"][0]["WorkspaceId"]
+'''
+_WAIT_HELPER = '''
+def wait_for(workspace_id, state, seconds):
+    """Poll DescribeWorkspaces until the WorkSpace is in state (GONE: not described; SETTLED: not transitional)."""
+    pause, deadline = 0.05, time.monotonic() + seconds
+    while True:
+        found = [w["State"] for w in client.describe_workspaces(WorkspaceIds=[workspace_id])["Workspaces"]]
+        if found == [state] or (state == "GONE" and not found) or (
+                state == "SETTLED" and found and found[0] not in TRANSITIONAL):
+            return
+        if time.monotonic() > deadline:
+            raise SystemExit(f"{workspace_id} is {found or 'not described'}, not {state}, after {seconds} s")
+        time.sleep(pause)
+        pause = min(pause * 1.5, 30)
+'''
+_WALK_HELPER = '''
+def walk(list_page, params, pages):
+    """Follow NextToken from the first page of a listing; returns the token that page ``pages`` carries."""
+    token = None
+    for page in range(1, pages + 1):
+        token = list_page(**params, **({"NextToken": token} if token else {})).get("NextToken")
+        if not token:
+            raise SystemExit(f"page {page} of {params} carries no NextToken")
+    return token
+'''
+
+
+def _imports(setup: Setup) -> tuple[str, ...]:
+    return ("import time",) if any(step.kind == "wait" for step in setup.steps) else ()
+
+
+def _setup_lines(setup: Setup, names: dict[str, str]) -> list[str]:
+    """The helpers, then the setup's calls; they print nothing, so the request's answer is what shows."""
+    from strategies.lifecycle import model
+
+    kinds = {step.kind for step in setup.steps}
+    lines = []
+    if "wait" in kinds:
+        lifecycle = model()
+        transitional = sorted(state for state in lifecycle.states if not lifecycle.is_settled(state))
+        lines += ["", "", f"TRANSITIONAL = {transitional}"]
+    for kind, helper in (("create", _CREATE_HELPER), ("wait", _WAIT_HELPER), ("walk", _WALK_HELPER)):
+        if kind in kinds:
+            lines += ["", "", *helper.strip("\n").split("\n")]
+    lines += ["", ""]
+    for step in setup.steps:
+        var = names.get(step.resource, _literal(step.resource))
+        if step.kind == "create":
+            lines.append(f"# {step.resource} of the run, made anew")
+            lines.append(f"{var} = create_workspace({_literal(step.params, names)})")
+        elif step.kind == "wait":
+            lines.append(f"wait_for({var}, {step.state!r}, {step.seconds:g})")
+        elif step.kind == "polls":
+            lines.append(f"for _ in range({step.count}):  # the polls the run made since")
+            lines.append(f"    client.describe_workspaces(WorkspaceIds=[{var}])")
+        elif step.kind == "call":
+            lines.append(f"client.{xform_name(step.operation)}(**{_literal(step.params, names)})")
+        elif step.kind == "walk":
+            lines.append(f"# the NextToken of page {step.count}, as the run was handed it")
+            lines.append(f"{var} = walk(client.{xform_name(step.operation)}, {_literal(step.params, names)}, "
+                         f"{step.count})")
+        else:
+            raise ValueError(f"Expected a step kind of create, wait, polls, call or walk but got kind={step.kind!r}")
+    return lines + [""]
+
+
+def reproduce_call(connection: Connection, operation: str, params: Any, setup: Setup | None = None, *,
+                   observe: tuple[str, int] | None = None) -> str:
+    """A runnable boto3 program that sends ``params`` to ``operation`` again and prints the answer.
+
+    With ``setup`` it first makes what the request depends on (see
+    :class:`Setup`) and names the new resources where the run's ids stood.
+    ``observe`` (the run's WorkSpace id, a count) prints that WorkSpace's state
+    that many times after the answer, as the run's polls saw it. Such a
+    program prints an error answer too (status, headers, code), so what it
+    shows can be held against what the run saw.
+    """
+    setup = setup or Setup()
+    names = setup.names()
+    lines = _client_lines(connection, _imports(setup))
+    if setup.steps:
+        lines += _setup_lines(setup, names)
+    call = f"client.{xform_name(operation)}(**{_literal(params, names)})"
+    if observe is not None and observe[0] not in names and operation == "CreateWorkspaces":
+        names[observe[0]] = "workspace_id"
+        lines += [f"created = {call}", "print(created)", "workspace_id = created['PendingRequests'][0]['WorkspaceId']"]
+    elif setup.steps or observe is not None:
+        lines += ["try:", f"    print(client.{xform_name(operation)}(**{_literal(params, names, 1)}))",
+                  "except client.exceptions.ClientError as error:",
+                  "    print(error.response)"]
+    else:
+        lines.append(f"print({call})")
+    if observe is not None and observe[1] > 0:
+        var = names.get(observe[0], _literal(observe[0]))
+        lines.append(f"for _ in range({observe[1]}):")
+        lines.append(f"    print([w['State'] for w in client.describe_workspaces(WorkspaceIds=[{var}])['Workspaces']])")
     return "\n".join(lines)
 
 
-def reproduce_raw(connection: Connection, operation: str | None, body: bytes, *, content_type=JSON_CONTENT_TYPE, target=None) -> str:
-    """A runnable Python program that sends the raw ``body`` again, signed."""
+def reproduce_raw(connection: Connection, operation: str | None, body: bytes, *, content_type=JSON_CONTENT_TYPE,
+                  target=None, setup: Setup | None = None) -> str:
+    """A runnable Python program that sends the raw ``body`` again, signed, and prints the answer.
+
+    With ``setup`` a boto3 client first makes what the request depends on, and
+    the body names the new resources where the run's ids stood.
+    """
     header_target = target if target is not None else (f"{TARGET_PREFIX}.{operation}" if operation else None)
-    lines = []
-    if connection.start_hint:
-        lines.append(f"# Start the target first: {connection.start_hint}")
-    lines += [
+    imports = [
         "import urllib.request",
         "import botocore.session",
         "from botocore.auth import SigV4Auth",
         "from botocore.awsrequest import AWSRequest",
         "from botocore.credentials import Credentials",
-        "",
-        f"body = {body!r}",
+    ]
+    lines = []
+    if setup is not None and setup.steps:
+        names = setup.names()
+        lines += _client_lines(connection, (*_imports(setup), *imports)) + _setup_lines(setup, names)
+        lines.append(f"body = {body!r}")
+        for run_id, var in names.items():
+            quoted = json.dumps(run_id).encode()
+            if quoted in body:
+                lines.append(f"body = body.replace({quoted!r}, b'\"' + {var}.encode() + b'\"')")
+    else:
+        if connection.start_hint:
+            lines.append(f"# Start the target first: {connection.start_hint}")
+        lines += [*imports, "", f"body = {body!r}"]
+    lines += [
         f"headers = {{'Content-Type': {content_type!r}" + (f", 'X-Amz-Target': {header_target!r}" if header_target else "") + "}",
         f"request = AWSRequest(method='POST', url={connection.endpoint.rstrip('/') + '/'!r}, data=body, headers=headers)",
     ]

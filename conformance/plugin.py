@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from . import EXIT_UNREACHABLE
+
 PACKAGE_DIR = Path(__file__).resolve().parent
 GROUP = "workspaces-conformance"
 CHECKS_KEY = pytest.StashKey[list]()
@@ -39,6 +41,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="comma-separated subset of the 14 seed operations to test")
     group.addoption("--tier", default="strict", choices=("core", "complete", "strict"),
                     help="run the checks of this tier and those below it (default strict: all)")
+    group.addoption("--checks", default=None,
+                    help="comma-separated check names: run only these (within --tier); see the README's check table")
     group.addoption("--report", default="reports/conformance.json",
                     help="path of the JSON report (default reports/conformance.json)")
     group.addoption("--report-md", default=None, help="path of a Markdown report")
@@ -47,6 +51,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--request-timeout", type=float, default=30.0, help="seconds to wait for each response")
     group.addoption("--rate-limit", type=float, default=None,
                     help="requests per second, bursts of 5 (default: 2 for remote targets, unlimited on loopback)")
+    group.addoption("--keep-resources", action="store_true",
+                    help="keep the WorkSpaces the run created (tagged conformance:run-id) for inspection; "
+                         "python -m conformance sweep removes them later")
     group.addoption("--emulator-fault", action="append", default=[], metavar="NAME",
                     help="switch on a fault of the embedded emulator (repeatable)")
     group.addoption("--contract", default="committed", choices=("committed", "installed"),
@@ -101,8 +108,8 @@ def _check_options(config: pytest.Config) -> None:
     """Bad options are usage errors (exit 4) before anything starts."""
     from . import targets
 
-    options = _options(config)
     try:
+        options = _options(config)
         targets.operations_under_test(options.operations)
         if options.endpoint not in ("emulator", "moto"):
             targets.url_target(options.endpoint)
@@ -143,7 +150,10 @@ def _ensure_profiles() -> None:
 def _options(config: pytest.Config):
     from .run import Options
 
+    from .run import checks_selected
+
     operations = config.getoption("operations")
+    checks = config.getoption("checks")
     return Options(
         endpoint=config.getoption("endpoint"),
         region=config.getoption("region"),
@@ -154,13 +164,20 @@ def _options(config: pytest.Config):
         directory_id=config.getoption("directory_id"),
         bundle_id=config.getoption("bundle_id"),
         user_name=config.getoption("user_name"),
-        operations=[o.strip() for o in operations.split(",") if o.strip()] if operations else None,
+        operations=_names(operations),
         tier=config.getoption("tier"),
+        checks=checks_selected(_names(checks)),
         request_timeout=config.getoption("request_timeout"),
         rate_limit=config.getoption("rate_limit"),
         emulator_faults=tuple(config.getoption("emulator_fault")),
         seed=_seed(config),
+        keep_resources=config.getoption("keep_resources"),
     )
+
+
+def _names(option: str | None) -> list[str] | None:
+    """A comma-separated option as a list of names; None when the option was not given."""
+    return None if option is None else [name.strip() for name in option.split(",") if name.strip()]
 
 
 def _seed(config: pytest.Config):
@@ -194,6 +211,18 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("operation", operations)
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list) -> None:
+    """Leave out conformance tests with nothing to judge under the selected operations, checks and tier.
+
+    pytest would show each as an "empty parameter set" skip: noise that no report cell stands for.
+    """
+    empty = [item for item in items if item.get_closest_marker("conformance") is not None
+             and not isinstance(getattr(getattr(item, "callspec", None), "params", {}).get("operation"), str)]
+    if empty:
+        config.hook.pytest_deselected(items=empty)
+        items[:] = [item for item in items if item not in empty]
+
+
 @pytest.fixture(scope="session")
 def conformance(request: pytest.FixtureRequest):
     """The session's conformance run: target, caller, live resources, collector."""
@@ -207,14 +236,13 @@ def conformance(request: pytest.FixtureRequest):
     try:
         run = Run(options)
     except TargetUnreachable as error:
-        _write_unreachable_report(config, options, f"target unreachable: {error}")
-        config.stash[UNREACHABLE_KEY] = True
-        pytest.exit(f"workspaces-conformance: cannot reach the target {options.endpoint}: {error}", returncode=4)
-    except (ValueError, KeyError, RuntimeError, botocore.exceptions.BotoCoreError) as error:
-        # Bad credentials, an unknown profile, a target that cannot start: one line, exit 4, a report.
-        _write_unreachable_report(config, options, f"cannot start: {error}")
-        config.stash[UNREACHABLE_KEY] = True
-        pytest.exit(f"workspaces-conformance: {error}", returncode=4)
+        _could_not_start(config, f"cannot reach the target {options.endpoint}: {error}", EXIT_UNREACHABLE)
+    except (ValueError, KeyError) as error:
+        # An unknown profile or another option the target refuses: the command line is at fault.
+        _could_not_start(config, str(error), pytest.ExitCode.USAGE_ERROR)
+    except (RuntimeError, botocore.exceptions.BotoCoreError) as error:
+        # No credentials, a target that cannot start or be provisioned: the run never reached it.
+        _could_not_start(config, str(error), EXIT_UNREACHABLE)
     _share_budget(config, run)
     config.stash[RUN_KEY] = run
     yield run
@@ -232,33 +260,22 @@ def _share_budget(config: pytest.Config, run) -> None:
     run.target.max_workspaces = budget // count + (1 if index < budget % count else 0)
 
 
-def _write_unreachable_report(config: pytest.Config, options, note: str) -> None:
-    """Even a run that never reached its target leaves a report saying why."""
-    from . import report as reports
-    from .run import TOOL_VERSION
-    from .targets import operations_under_test, url_target
 
-    kind = options.endpoint if options.endpoint in ("emulator", "moto") else url_target(options.endpoint).kind
-    collector = reports.Collector(
-        tool_version=TOOL_VERSION,
-        contract=reports.contract_record(),
-        target={"endpoint": options.endpoint, "kind": kind},
-        seed=options.seed,
-        operations=operations_under_test(options.operations),
-    )
-    for operation in collector.operations:
-        collector.set_implemented(operation, False)
-    collector.notes.append(note)
-    reports.write_json(collector.to_dict(), config.getoption("report"))
+
+def _could_not_start(config: pytest.Config, message: str, returncode: int) -> None:
+    """End a run that never reached its target in one line, leaving the last report where it is."""
+    config.stash[UNREACHABLE_KEY] = True
+    path = Path(config.getoption("report"))
+    kept = (f"the previous report {path} is left in place" if path.exists() else f"no report written to {path}")
+    pytest.exit(f"workspaces-conformance: {message} ({kept})", returncode=returncode)
 
 
 @pytest.fixture
 def target_run(conformance, operation):
     """The run, after skipping operations the target does not implement or may not receive."""
-    if not conformance.implemented(operation):
-        pytest.skip(f"not implemented: {operation} is not implemented by the target")
-    if not conformance.may_send(operation):
-        pytest.skip(f"read-only: {operation} may change resources; pass --allow-mutations")
+    from .behaviour import require
+
+    require(conformance, operation)
     return conformance
 
 
@@ -308,6 +325,8 @@ def pytest_runtest_makereport(item: pytest.Item, call):
     params = getattr(getattr(item, "callspec", None), "params", {})
     if run is None or not isinstance(params.get("operation"), str) or not isinstance(params.get("check", ""), str):
         return  # not a conformance test, or an empty parametrization
+    _skip_if_not_implemented(item, report, run, params["operation"])
+    _shorten(item, call, report)
     cells: list = []
     notes: list = []
     if not (report.passed and report.when in ("setup", "teardown")):
@@ -335,15 +354,70 @@ def pytest_runtest_makereport(item: pytest.Item, call):
         report.wasxfail = "expected by the baseline"
 
 
+def _shorten(item, call, report) -> None:
+    """Show a check failure as its own message (check, rule, source, request, response, reproduction).
+
+    The traceback through the suite's own frames says nothing about the target;
+    ``--tb=long`` (or any style other than the default) still shows it.
+    """
+    if not report.failed or call.excinfo is None or item.config.getoption("tbstyle", "auto") != "auto":
+        return
+    failures = _check_failures(call.excinfo.value)
+    if not failures:
+        return  # an error of the suite or the target's transport: the traceback is the evidence
+    # Hypothesis's notes name the suite's inner functions; the failure's request is already the shrunk one.
+    blocks = [_rendered(failure, item, index) for index, failure in enumerate(failures, 1)]
+    report.longrepr = ("\n\n" + "-" * 40 + "\n\n").join(blocks)
+
+
+# A reproduction longer than this is written to a file beside the report, and the output names the file.
+REPRODUCTION_LINES_SHOWN = 40
+
+
+def _rendered(failure, item, index: int) -> str:
+    """A failure as the terminal shows it: a long reproduction (one that makes state anew) as a file to run."""
+    lines = failure.reproduce.count("\n") + 1
+    if lines <= REPRODUCTION_LINES_SHOWN:
+        return failure.render()
+    import re
+
+    folder = Path(item.config.getoption("report")).parent / "reproductions"
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "-", item.name).strip("-")
+    path = folder / f"{name}-{index}.py"
+    from .report import write_text
+
+    write_text(failure.reproduce + "\n", path)
+    text = failure.render()
+    return (text[: text.index("Reproduce with:")] + f"Reproduce with: python {path}\n({lines} lines: it makes "
+            "anew what the request depended on; the JSON report holds it too)")
+
+
+def _skip_if_not_implemented(item, report, run, operation: str) -> None:
+    """Show a test of an operation the target lacks as skipped, as its report cell is.
+
+    The report leaves unimplemented operations out of the scores (their cells are
+    not_implemented, whatever their tests did); pytest's counts say the same.
+    """
+    from .run import NOT_IMPLEMENTED
+
+    if run.implemented(operation) or report.skipped or (report.passed and report.when != "call"):
+        return
+    path, line, _ = item.location
+    report.outcome = "skipped"
+    report.longrepr = (path, (line or 0) + 1, f"Skipped: {NOT_IMPLEMENTED}: {operation} is not implemented by the target")
+
+
 def _cells(item, call, report, run, params) -> tuple[list, list]:
     """[(operation, check, status, failure entry or None)] and notes for one test phase."""
     operation = params["operation"]
     options = run.options
     checks = [params["check"]] if "check" in params else item.get_closest_marker("conformance").kwargs.get("checks", [])
     checks = [check for check in checks if options.runs_check(check)]
+    from .run import NOT_IMPLEMENTED
+
     if report.skipped:
         reason = str(report.longrepr[-1]) if isinstance(report.longrepr, tuple) else ""
-        status = "not_implemented" if "not implemented" in reason else "skip"
+        status = "not_implemented" if NOT_IMPLEMENTED in reason else "skip"
         return [(operation, check, status, None) for check in checks], []
     if report.passed:
         return [(operation, check, "pass", None) for check in checks], []
@@ -367,8 +441,67 @@ def _cells(item, call, report, run, params) -> tuple[list, list]:
     return cells, notes
 
 
+class Progress:
+    """A line now and then on runs slower than a few seconds: tests done of the total, and a time estimate.
+
+    A rate-limited run on a real account otherwise shows only dots for many minutes.
+    """
+
+    FIRST_AFTER_S = 10.0
+    EVERY_S = 30.0
+
+    def __init__(self, config: pytest.Config | None, total: int, clock=None) -> None:
+        import time
+
+        self.config, self.total, self.done = config, total, 0
+        self._clock = clock or time.monotonic
+        self.started = self._clock()
+        self.next_line = self.started + self.FIRST_AFTER_S
+
+    def finished_one(self) -> str | None:
+        """Count a finished test; the line to print when one is due."""
+        self.done += 1
+        now = self._clock()
+        if now < self.next_line or self.done >= self.total:
+            return None
+        self.next_line = now + self.EVERY_S
+        elapsed = now - self.started
+        left = elapsed / self.done * (self.total - self.done)
+        return (f"progress: {self.done}/{self.total} tests, {_duration(elapsed)} elapsed, "
+                f"about {_duration(left)} left")
+
+
+def _duration(seconds: float) -> str:
+    minutes, seconds = divmod(int(round(seconds)), 60)
+    return f"{minutes}m{seconds:02d}s" if minutes else f"{seconds}s"
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    if _runs_conformance(session.config) and not _is_worker(session.config) and session.items:
+        _CONTROLLER["progress"] = Progress(session.config, len(session.items))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_node_collection_finished(node, ids) -> None:
+    """Under pytest-xdist the controller learns the number of tests from its workers."""
+    if "progress" not in _CONTROLLER and _runs_conformance(node.config):
+        _CONTROLLER["progress"] = Progress(node.config, len(ids))
+
+
+def _report_progress(report: pytest.TestReport) -> None:
+    progress = _CONTROLLER.get("progress")
+    if progress is None or report.when != "teardown":
+        return
+    line = progress.finished_one()
+    reporter = progress.config.pluginmanager.get_plugin("terminalreporter")
+    if line and reporter is not None and not progress.config.getoption("collectonly", False):
+        reporter.write("\n")  # the dots of finished tests do not end their line
+        reporter.write_line(line)
+
+
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     """Collect the cells a test report carries (in the controller, or in a serial run)."""
+    _report_progress(report)
     properties = [value for name, value in getattr(report, "user_properties", ()) if name == PROPERTY]
     if not properties:
         return
@@ -423,6 +556,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus) -> None:
+    _CONTROLLER.pop("progress", None)
     collector = _CONTROLLER.pop("collector", None)
     if collector is None or _is_worker(session.config) or session.config.stash.get(UNREACHABLE_KEY, False):
         return
@@ -439,8 +573,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus) -> None:
     reports.write_json(data, session.config.getoption("report"))
     markdown_path = session.config.getoption("report_md")
     if markdown_path:
-        Path(markdown_path).parent.mkdir(parents=True, exist_ok=True)
-        Path(markdown_path).write_text(reports.markdown(data), encoding="utf-8")
+        reports.write_text(reports.markdown(data), markdown_path)
 
 
 REPORT_KEY = pytest.StashKey[dict]()
@@ -457,10 +590,19 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config)
         terminalreporter.write_line(line)
     baseline = config.stash.get(BASELINE_KEY, None)
     if baseline is not None:
+        expected = len(reports.cell_failures(data) & baseline)
+        terminalreporter.write_line(f"expected by the baseline: {expected} of the {data['summary']['checks']['failed']} "
+                                    "failed cells (pytest counts them as xfailed)")
         tested = {(op, check) for op, entry in data["operations"].items() for check in entry["checks"]}
         fixed = sorted((baseline & tested) - reports.cell_failures(data))
         if fixed:
             terminalreporter.write_line(f"fixed since the baseline ({len(fixed)}), the baseline can shrink:")
             for op, check in fixed:
                 terminalreporter.write_line(f"  {op} {check}")
+    from .run import KEPT
+
+    # What the run left on its target, and how to remove it, must not hide in the report alone.
+    for note in data.get("notes", []):
+        if note.startswith(f"{KEPT}:") or (note.startswith("cleanup") and "python -m conformance sweep" in note):
+            terminalreporter.write_line(note)
     terminalreporter.write_line(f"report: {config.getoption('report')}")

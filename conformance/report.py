@@ -8,7 +8,9 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
+import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -16,11 +18,22 @@ import jsonschema
 
 import specs
 
+from . import EXIT_UNREACHABLE
 from .checks import CHECK_TIERS, TIERS
 
 SCHEMA_PATH = Path(__file__).with_name("report.schema.json")
 STATUS_ORDER = {"fail": 3, "pass": 2, "skip": 1, "not_implemented": 0}
 SYMBOLS = {"pass": "✓", "fail": "✗", "skip": "·", "not_implemented": "n/i"}
+# What each symbol of the Markdown matrix means, and what a blank cell does.
+MEANINGS = {
+    "pass": "passed: the check judged the operation and found no deviation",
+    "fail": "failed: the check found a deviation (see Failures)",
+    "skip": "skipped: the check could not judge here (read-only target, no live resource, budget, throttling; "
+            "the reason is in the pytest output)",
+    "not_implemented": "not implemented: the target does not implement the operation; left out of the scores",
+}
+BLANK_MEANS = ("a blank cell: the check does not apply to that operation, or the run did not select it "
+               "(--tier, --checks)")
 
 
 def contract_record() -> dict:
@@ -123,9 +136,22 @@ def validate(report: dict) -> None:
 
 
 def write_json(report: dict, path: str | Path) -> Path:
+    """Write ``report`` to ``path`` atomically: a reader sees the old report or the new one, never half of one."""
+    return write_text(json.dumps(report, indent=2, default=str) + "\n", path)
+
+
+def write_text(text: str, path: str | Path) -> Path:
+    """Write ``text`` to ``path`` through a temporary file beside it and one rename."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(report, indent=2, default=str) + "\n", encoding="utf-8")
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
     return path
 
 
@@ -162,7 +188,11 @@ def markdown(report: dict) -> str:
         cells = [SYMBOLS.get(entry["checks"].get(check, ""), "") for check in checks]
         name = op if entry["implemented"] else f"{op} (not implemented)"
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
-    lines += ["", "✓ pass, ✗ fail, · skipped, n/i not implemented.", ""]
+    lines += ["", "Legend:", ""]
+    lines += [f"- {SYMBOLS[status]} {meaning}" for status, meaning in MEANINGS.items()]
+    lines += [f"- {BLANK_MEANS}",
+              "- a tier's score is passed ÷ (passed + failed) over the cells of that tier's checks; "
+              f"{_score(None)} when none was judged", ""]
     if report["failures"]:
         lines += ["## Failures", ""]
         for failure in report["failures"]:
@@ -229,6 +259,21 @@ def cell_failures(report: dict) -> set[tuple[str, str]]:
         if status == "fail"
     }
     return cells | {(f["operation"], f["check"]) for f in report.get("failures", [])}
+
+
+# The notes with which runs that could not start wrote their reports (versions before 0.2 did).
+_NEVER_STARTED = ("target unreachable:", "cannot start:")
+
+
+def unreachable(report: dict) -> str | None:
+    """Why the run behind ``report`` never reached its target, or None when it did.
+
+    Such a report lists every operation as not implemented; compared with a good
+    one it would blame the endpoint for what was a network or set-up problem.
+    """
+    if any(entry.get("checks") for entry in report.get("operations", {}).values()):
+        return None
+    return next((note for note in report.get("notes", []) if note.startswith(_NEVER_STARTED)), None)
 
 
 def diff(old: dict, new: dict) -> dict:
@@ -319,7 +364,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{args.out}: {len(cell_failures(merged))} failing cells from {len(args.reports)} report(s)")
         return 0
     if args.command == "diff":
-        result = diff(load(args.old), load(args.new))
+        old, new = load(args.old), load(args.new)
+        for path, report in ((args.old, old), (args.new, new)):
+            reason = unreachable(report)
+            if reason:
+                print(f"{path}: the run never reached its target ({reason}); nothing to compare")
+                return EXIT_UNREACHABLE
+        result = diff(old, new)
         print(format_diff(result))
         return 1 if result["regressed"] or result["coverage_lost"] else 0
     print(markdown(load(args.report)))

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import time
 
 import pytest
 
@@ -15,12 +16,19 @@ from strategies import to_boto3
 from strategies.wire import boto3_sends_exactly, encode
 
 from . import targets
-from .cleanup import cleanup_run, deferred_signals, run_tags
+from .cleanup import cleanup_run, deferred_signals, live_workspaces, run_tags, tagged_workspaces
 from .checks import CHECK_TIERS, THROTTLING_CODES, TIERS, CheckFailure, Exchange
 from .client import Caller, TargetUnreachable, reproduce_call, reproduce_raw
+from .replay import Ledger
 from .report import Collector, contract_record
 
-TOOL_VERSION = "0.1.0"
+TOOL_VERSION = "0.2.0"
+# How a note about --keep-resources begins; the terminal summary repeats such notes.
+KEPT = "kept"
+# How a skip says the target lacks the operation; the report counts such cells as not_implemented.
+NOT_IMPLEMENTED = "not implemented"
+# How long a loopback target's new WorkSpaces may take to settle before valid requests are drawn for them.
+LOOPBACK_SETTLE_S = 60.0
 
 
 def is_mutating(operation: str | None) -> bool:
@@ -47,17 +55,32 @@ class Options:
     user_name: str | None = None
     operations: list[str] | None = None
     tier: str = "strict"
+    checks: tuple[str, ...] | None = None  # --checks: only these (within the tier); None: all of the tier
     request_timeout: float = 30.0
     rate_limit: float | None = None
     emulator_faults: tuple[str, ...] = ()
     seed: int | str | None = None
+    keep_resources: bool = False  # --keep-resources: leave what the run created, for inspection
 
     def tiers(self) -> tuple[str, ...]:
         """The tiers whose checks run: a tier includes those below it."""
         return TIERS[: TIERS.index(self.tier) + 1]
 
     def runs_check(self, check: str) -> bool:
-        return CHECK_TIERS[check] in self.tiers()
+        """Whether ``check`` runs: its tier is selected, and ``--checks`` (when given) names it."""
+        return CHECK_TIERS[check] in self.tiers() and (self.checks is None or check in self.checks)
+
+
+def checks_selected(selected: list[str] | None) -> tuple[str, ...] | None:
+    """The check names of ``--checks``, every bad name reported at once (None: not given)."""
+    if selected is None:
+        return None
+    if not selected:
+        raise ValueError(f"Expected check names in --checks but got checks=''; choose among: {', '.join(CHECK_TIERS)}")
+    problems = specs.unknown_names("check name", selected, list(CHECK_TIERS))
+    if problems:
+        raise ValueError(" ".join(problems) + f" The checks are: {', '.join(CHECK_TIERS)}.")
+    return tuple(dict.fromkeys(selected))
 
 
 def start_target(options: Options) -> targets.Target:
@@ -109,6 +132,9 @@ class Run:
         self.target = start_target(options)
         try:
             self.caller = Caller(self.target.connection)
+            # Told of every exchange, so a reproduction can rebuild what its request depends on.
+            self.ledger = Ledger(remote=self.target.remote)
+            self.caller.observer = self.ledger
             self.collector = Collector(
                 tool_version=TOOL_VERSION,
                 contract=contract_record(),
@@ -125,6 +151,7 @@ class Run:
             # Ids of the remote target's resources this run did not create: no mutating request may name them.
             self.foreign: set[str] = set()
             self.probe_answers: dict[str, str] = {}  # operation -> the last probe's response, described
+            self.untagged: set[str] = set()  # WorkSpaces of generated requests the target would not tag
             self._probe()
         except BaseException:
             self.target.stop()
@@ -147,6 +174,8 @@ class Run:
             self.collector.set_implemented(operation, implemented)
             if not implemented:
                 self.caller.unimplemented.add(operation)
+                answer = self.probe_answers.get(operation)
+                self.collector.notes.append(f"{NOT_IMPLEMENTED}: {operation}" + (f" answered {answer}" if answer else ""))
 
     def implemented(self, operation: str) -> bool:
         return operation not in self.caller.unimplemented
@@ -181,6 +210,29 @@ class Run:
 
             return ResourcePool(workspaces=[w for w in pool.workspaces if w in self.target.created])
         return pool
+
+    def settle_for(self, operation: str, pool) -> None:
+        """Wait until one of the pool's WorkSpaces is in a state ``operation`` accepts, if waiting can bring one.
+
+        A new WorkSpace is PENDING; an action whose cited precondition wants it
+        AVAILABLE would refuse every valid request drawn before it settles, and
+        the refusals would be the timing's doing, not the target's.
+        """
+        allowed = {state for rule in specs.rules()["preconditions"] if rule.get("operation") == operation
+                   for state in rule.get("allowed_states", [])}
+        settled = specs.rule("timing.create")["transition"][-1]
+        if settled not in allowed or not pool.workspaces:
+            return
+        # Real targets take the documented time; a mock that needs more than a minute shows it in the checks.
+        budget = specs.rule("timing.create")["deadline_seconds"] if self.target.remote else LOOPBACK_SETTLE_S
+        deadline = time.monotonic() + budget
+        while True:
+            body = self.caller.call("DescribeWorkspaces", {"WorkspaceIds": pool.workspaces[:25]}).json
+            states = [w.get("State") for w in (body.get("Workspaces") or []) if isinstance(w, dict)] \
+                if isinstance(body, dict) else []
+            if set(states) & allowed or time.monotonic() >= deadline:
+                return
+            time.sleep(15.0 if self.target.remote else 0.05)
 
     def _ensure_workspaces(self, pool, count: int) -> None:
         own = [w for w in pool.workspaces if w in self.target.created] if self.target.remote else pool.workspaces
@@ -240,17 +292,45 @@ class Run:
                                 f"{', '.join(named[:5])}, which this run did not create")
 
     def _note_stray_creation(self, operation: str | None, response) -> None:
-        """A generated CreateWorkspaces that a remote target accepted: count it and clean it up."""
-        if operation != "CreateWorkspaces" or not self.target.remote or response.status != 200:
+        """A generated CreateWorkspaces the target accepted: record, tag and (at the end) terminate what it made.
+
+        Any target: a long-lived mock would otherwise keep every WorkSpace a valid
+        generated request created, untagged, and each later run would be slower.
+        On a remote target they also count against the budget and a note names them.
+        """
+        if operation != "CreateWorkspaces" or response.status != 200:
             return
         body = response.json if isinstance(response.json, dict) else {}
         if not any(isinstance(p, dict) and p.get("WorkspaceId") for p in body.get("PendingRequests") or []):
             return
-        made = self.target.record_creation(0, response)
-        self.collector.notes.append(
-            f"the target created {', '.join(made)} from a generated CreateWorkspaces that names no live "
-            "directory; they are terminated at the end of the run"
-        )
+        made = self.target.record_creation(0, response, generated=True)
+        self._tag_generated(made)
+        if self.target.remote:
+            self.collector.notes.append(
+                f"the target created {', '.join(made)} from a generated CreateWorkspaces that names no live "
+                "directory; they are terminated at the end of the run"
+            )
+
+    def _tag_generated(self, workspace_ids: list[str]) -> None:
+        """Give WorkSpaces made by a generated request the run's tags, so a sweep finds them should the run die.
+
+        Best effort: a refusal (the generated request already gave 50 tags, the
+        target lacks CreateTags) or a lost answer changes nothing, because the ids
+        are recorded and the end of the run terminates them by id.
+        """
+        if not self.implemented("CreateTags"):
+            self.untagged.update(workspace_ids)
+            return
+        tags = run_tags(self.target.run_id)
+        for workspace_id in workspace_ids:
+            params = {"ResourceId": workspace_id, "Tags": tags}
+            self._guard("CreateTags", json.dumps(params))
+            try:
+                answer = self.caller.call("CreateTags", params)
+            except TargetUnreachable:
+                answer = None
+            if answer is None or answer.status != 200:
+                self.untagged.add(workspace_id)
 
     # --- sending ----------------------------------------------------------------------------
 
@@ -264,15 +344,26 @@ class Run:
             # release): boto3 would drop or refuse it, so the request goes out as the contract writes it.
             return self._send_raw(operation, encode(params), None, params, own_create=own_create)
         self._guard(operation, json.dumps(params, default=str), own_create=own_create)
-        reproduce = reproduce_call(self.target.connection, operation, params)
         try:
             response = self.caller.call(operation, to_boto3(operation, params))
         except TargetUnreachable as error:
+            reproduce = reproduce_call(self.target.connection, operation, params, self.ledger.setup(operation, params))
             raise self._no_answer(operation, {"operation": operation, "params": params}, reproduce, error)
+        writer = self._writer(lambda setup: reproduce_call(self.target.connection, operation, params, setup))
         if not own_create:
             self._note_stray_creation(operation, response)
         self._skip_if_throttled(operation, response)
-        return Exchange(operation, params, response, reproduce=reproduce, known_ids=self.known_ids)
+        return Exchange(operation, params, response, writer=writer, known_ids=self.known_ids)
+
+    def _writer(self, render):
+        """What writes the last exchange's reproduction: ``render`` after the setup it needed (see Exchange.writer)."""
+        setup = self.caller.last_setup()
+
+        def write(listing) -> str:
+            if setup is None or listing is True:
+                return render(setup)
+            return render(setup.keeping(frozenset(listing or ())))
+        return write
 
     def _skip_if_throttled(self, operation: str | None, response) -> None:
         """A throttling answer that outlasted the retries is the account's limit, not a conformance result."""
@@ -290,16 +381,18 @@ class Run:
 
     def _send_raw(self, operation, body: bytes, violation, params, *, own_create: bool = False) -> Exchange:
         self._guard(operation, body.decode("utf-8", "replace"), own_create=own_create)
-        reproduce = reproduce_raw(self.target.connection, operation, body)
         try:
             response = self.caller.send_raw(operation, body)
         except TargetUnreachable as error:
             raw_text = body.decode("utf-8", "replace")[:4000]
+            setup = self.ledger.setup(operation, params if isinstance(params, dict) else {})
+            reproduce = reproduce_raw(self.target.connection, operation, body, setup=setup)
             raise self._no_answer(operation, {"operation": operation, "raw_body": raw_text}, reproduce, error)
+        writer = self._writer(lambda setup: reproduce_raw(self.target.connection, operation, body, setup=setup))
         if not own_create:
             self._note_stray_creation(operation, response)
         self._skip_if_throttled(operation, response)
-        return Exchange(operation, params, response, raw=True, body=body, violation=violation, reproduce=reproduce,
+        return Exchange(operation, params, response, raw=True, body=body, violation=violation, writer=writer,
                         known_ids=self.known_ids)
 
     def send_invalid(self, invalid) -> Exchange:
@@ -328,15 +421,16 @@ class Run:
             request=exchange.request_for_report() if exchange else {},
             response=exchange.response.to_report() if exchange else {},
             # Without an exchange, the operation's simplest call stands in as the way to look again.
-            reproduce=exchange.reproduce if exchange else reproduce_call(self.target.connection, operation, {}),
+            reproduce=exchange.reproduction() if exchange else reproduce_call(self.target.connection, operation, {}),
         )
 
     def close(self) -> None:
-        """Remove what this run created (on targets we do not own), then stop the target.
+        """Remove what this run created (on every kind of target, unless --keep-resources), then stop the target.
 
         Runs at the end of the session, after a failure and after Ctrl-C or SIGTERM
         (the plugin turns SIGTERM into an interrupt); a further signal during the
         cleanup is deferred once, so an impatient second Ctrl-C does not leak WorkSpaces.
+        A target that cannot terminate gets a note, never a failure.
         """
         target = self.target
         if self.caller.throttled:
@@ -344,24 +438,52 @@ class Run:
                 f"throttling: {self.caller.throttled} answers were throttling errors, retried with backoff; "
                 "they are not conformance results")
         try:
-            if target.kind not in ("emulator", "moto") and (target.created or target.uncertain):
-                with deferred_signals():
-                    result = cleanup_run(self.caller, target.run_id, target.created, scan=target.uncertain)
-                if result.terminated:
-                    self.collector.notes.append(f"cleanup: terminated {', '.join(result.terminated)}")
-                if result.refused:
-                    self.collector.notes.append(
-                        f"cleanup: the target refused to terminate {', '.join(result.refused)}; run "
-                        f"python -m conformance sweep --endpoint {target.endpoint} --run-id {target.run_id}")
+            if target.created or target.uncertain:
+                self._clean_up()
         except Exception as error:  # cleanup must not hide the run's results
-            self.collector.notes.append(
-                f"cleanup failed: {error}; run python -m conformance sweep --endpoint {target.endpoint} "
-                f"--run-id {target.run_id}")
+            self.collector.notes.append(f"cleanup failed: {error}; run {self.sweep_command()}")
         finally:
             try:
                 self.caller.close()
             finally:
                 self.target.stop()
+
+    def sweep_command(self) -> str:
+        """The command that removes, later, what this run left on its target."""
+        return f"python -m conformance sweep --endpoint {self.target.endpoint} --run-id {self.target.run_id}"
+
+    def _clean_up(self) -> None:
+        """Terminate the live WorkSpaces this run created, or with --keep-resources name them; notes say which."""
+        target = self.target
+        in_process = target.kind in ("emulator", "moto")
+        if self.options.keep_resources:
+            if in_process:
+                self.collector.notes.append(f"{KEPT}: --keep-resources keeps nothing on the in-process {target.kind}, "
+                                            "which stops with the run")
+                return
+            kept = live_workspaces(self.caller, list(dict.fromkeys(target.created)))
+            if target.uncertain:  # an answer was lost: what it created is known only by its tag
+                kept += [w for w in tagged_workspaces(self.caller, run_id=target.run_id) if w not in kept]
+            untagged = [w for w in kept if w in self.untagged]
+            self.collector.notes.append(
+                f"{KEPT}: {len(kept)} WorkSpace(s) this run created remain (--keep-resources)"
+                + (f": {', '.join(kept)}" if kept else "") + f"; remove them with {self.sweep_command()}"
+                + (f"; {', '.join(untagged)} carry no run tag (the target refused it), the sweep cannot find them"
+                   if untagged else ""))
+            return
+        if "TerminateWorkspaces" in self.caller.unimplemented:
+            self.collector.notes.append(
+                f"cleanup: the target does not implement TerminateWorkspaces; the {len(target.created)} WorkSpace(s) "
+                f"this run created remain: {', '.join(target.created)}")
+            return
+        with deferred_signals():
+            result = cleanup_run(self.caller, target.run_id, target.created, scan=target.uncertain)
+        if result.terminated:
+            self.collector.notes.append(f"cleanup: terminated {len(result.terminated)} WorkSpace(s) this run "
+                                        f"created: {', '.join(result.terminated)}")
+        if result.refused:
+            self.collector.notes.append(
+                f"cleanup: the target refused to terminate {', '.join(result.refused)}; run {self.sweep_command()}")
 
 
 @dataclasses.dataclass(frozen=True)

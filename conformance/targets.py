@@ -69,7 +69,8 @@ class Target:
     polls_per_state: int | None = None  # the emulator's polled clock: each transitional state seen N times
     _stop: object = None
     implemented: dict[str, bool] = dataclasses.field(default_factory=dict)
-    created: list[str] = dataclasses.field(default_factory=list)
+    created: list[str] = dataclasses.field(default_factory=list)  # every WorkSpace the run made: cleanup's list
+    generated: set[str] = dataclasses.field(default_factory=set)  # those of created a generated request made
     user_names: list[str] = dataclasses.field(default_factory=list)  # directory users for remote creations
     requested: int = 0  # WorkSpaces asked for and not refused: what the budget counts
     uncertain: bool = False  # a CreateWorkspaces got no readable answer: cleanup must search by tag
@@ -102,14 +103,24 @@ class Target:
         with self._lock:
             self.requested = max(0, self.requested - count)
 
-    def record_creation(self, granted: int, response) -> list[str]:
-        """Note what a CreateWorkspaces for ``granted`` WorkSpaces created; give back the room of refusals."""
+    def record_creation(self, granted: int, response, *, generated: bool = False) -> list[str]:
+        """Note what a CreateWorkspaces for ``granted`` WorkSpaces created; give back the room of refusals.
+
+        With ``generated`` the request was drawn by a strategy, not made by the
+        suite for its own use: what it created is recorded for cleanup, and counts
+        against the budget only on remote targets (mocks accept such requests by
+        the dozen, and the budget is there for real accounts).
+        """
         body = response.json if isinstance(response.json, dict) else None
         pending = [p["WorkspaceId"] for p in (body or {}).get("PendingRequests") or []
                    if isinstance(p, dict) and isinstance(p.get("WorkspaceId"), str)]
         failed = [f for f in (body or {}).get("FailedRequests") or [] if isinstance(f, dict)]
         with self._lock:
             self.created.extend(w for w in pending if w not in self.created)
+            if generated:
+                self.generated.update(pending)
+                if not self.remote:
+                    return pending
             self.requested += max(0, len(pending) - granted)  # a lax target made more than was asked for
             if 400 <= response.status < 500 and body is not None and not pending:
                 refused = granted  # a well-formed client error: nothing was created
@@ -359,17 +370,18 @@ def workspace_requests(target: Target, pool, count: int) -> list[dict]:
 
 
 def operations_under_test(selected: list[str] | None) -> list[str]:
-    """The seed operations to test, validated against the specs."""
+    """The seed operations to test (all when ``selected`` is None), every bad name reported at once."""
     seed = specs.seed_operations()
-    if not selected:
+    if selected is None:
         return seed
-    chosen = []
-    for name in selected:
-        specs.operation(name)  # raises with a suggestion for unknown names
-        if name not in seed:
-            raise ValueError(
-                f"Expected seed operations in --operations but got operations={name!r}; "
-                f"the suite tests: {', '.join(seed)}"
-            )
-        chosen.append(name)
-    return chosen
+    if not selected:
+        raise ValueError("Expected operation names in --operations but got operations=''; "
+                         f"leave the option out to test all of them, or name some of: {', '.join(seed)}")
+    problems = specs.unknown_names("operation name", selected, specs.operation_names())
+    outside = [name for name in selected if name in specs.operation_names() and name not in seed]
+    if outside:
+        problems.append(f"Expected seed operations in --operations but got {', '.join(outside)}; "
+                        f"the suite tests: {', '.join(seed)}")
+    if problems:
+        raise ValueError(" ".join(problems))
+    return list(dict.fromkeys(selected))

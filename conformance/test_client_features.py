@@ -19,7 +19,7 @@ from botocore import xform_name
 import specs
 
 from .behaviour import require, strict_clock
-from .checks import CheckFailure
+from .checks import CheckFailure, judge_all
 from .waiters import WAITERS, get_waiter, waiter_model
 
 SEED_REFERENCE = "seed client reference: WorkSpaces.Client"
@@ -65,8 +65,7 @@ def client_lines(run) -> str:
     return text[: text.index("print(client.")]
 
 
-@pytest.mark.conformance(checks=["client_features"])
-def test_can_paginate(operation, conformance):
+def can_paginate(operation, conformance):
     """can_paginate answers true exactly for the operations with a NextToken paginator."""
     client = conformance.caller.client
     expected = operation in paginated_operations()
@@ -92,10 +91,7 @@ def _listing(run, operation: str) -> dict:
     return {}
 
 
-@pytest.mark.conformance(checks=["client_features"], operations=sorted(
-    ["DescribeWorkspaces", "DescribeWorkspaceBundles", "DescribeWorkspaceDirectories",
-     "DescribeWorkspacesConnectionStatus"]))
-def test_paginator(operation, target_run):
+def paginator(operation, target_run):
     """get_paginator walks the target's listing to its end (PageSize 1 where the paginator has a limit key)."""
     require(target_run, operation)
     client = target_run.caller.client
@@ -144,8 +140,7 @@ def _poll_delay(run) -> int:
     return 1 if not run.target.remote else 15
 
 
-@pytest.mark.conformance(checks=["client_features"], operations=["DescribeWorkspaces"])
-def test_waiters(operation, target_run):
+def waiters(operation, target_run):
     """The suite's waiters load in botocore and WorkspaceAvailable succeeds on a live WorkSpace."""
     require(target_run, operation)
     client = target_run.caller.client
@@ -187,8 +182,7 @@ _SIGNATURE = re.compile(r"^[0-9a-f]{64}$")
 _DATE = re.compile(r"^\d{8}T\d{6}Z$")
 
 
-@pytest.mark.conformance(checks=["client_features"])
-def test_generate_presigned_url(operation, conformance):
+def generate_presigned_url(operation, conformance):
     """generate_presigned_url gives a SigV4 query-signed URL on the target's endpoint."""
     client = conformance.caller.client
     name = xform_name(operation)
@@ -218,3 +212,20 @@ def test_generate_presigned_url(operation, conformance):
                    PRESIGN_RULE,
                    client_lines(conformance) + f"print(client.generate_presigned_url({name!r}, Params={{}}, "
                    "ExpiresIn=60))")
+
+
+# The operations whose listings a paginator walks, and the one the waiters describe.
+PAGINATOR_OPERATIONS = ("DescribeWorkspaces", "DescribeWorkspaceBundles", "DescribeWorkspaceDirectories",
+                        "DescribeWorkspacesConnectionStatus")
+WAITER_OPERATION = "DescribeWorkspaces"
+
+
+@pytest.mark.conformance(checks=["client_features"])
+def test_client_features(operation, conformance):
+    """can_paginate and generate_presigned_url for every operation; paginators and waiters where they apply."""
+    parts = [lambda: can_paginate(operation, conformance), lambda: generate_presigned_url(operation, conformance)]
+    if operation in PAGINATOR_OPERATIONS:
+        parts.append(lambda: paginator(operation, conformance))
+    if operation == WAITER_OPERATION:
+        parts.append(lambda: waiters(operation, conformance))
+    judge_all(*parts)

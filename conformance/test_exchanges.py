@@ -8,13 +8,14 @@ import pytest
 from hypothesis import given, settings
 
 import strategies
-from conformance.checks import REGISTRY, CheckFailure
+from conformance.checks import REGISTRY, CheckFailure, judge_all
 from conformance.run import is_mutating
 
 VALID_CHECKS = [
     "not_a_server_error", "response_schema", "response_enum", "error_shape", "positive_data_acceptance", "content_type",
 ]
 INVALID_CHECKS = ["not_a_server_error", "negative_data_rejection", "error_shape", "error_code", "content_type"]
+EXCHANGE_CHECKS = list(dict.fromkeys(VALID_CHECKS + INVALID_CHECKS))
 
 
 class Survey:
@@ -58,6 +59,7 @@ def _examples_per_kind(kinds) -> int:
 def _valid_survey(run, operation):
     """Valid requests sent once per operation: mixed live and unknown ids, then live ids only."""
     pool = run.pool(operation=operation)
+    run.settle_for(operation, pool)
     survey = Survey(VALID_CHECKS)
     pools = [pool]
     if pool.directories or pool.bundles or pool.workspaces:
@@ -90,8 +92,19 @@ def _invalid_survey(run, operation):
     return survey, pool
 
 
-@pytest.mark.conformance(checks=VALID_CHECKS)
-def test_valid_requests(operation, check, target_run):
+@pytest.mark.conformance(checks=EXCHANGE_CHECKS)
+def test_exchanges(operation, check, target_run):
+    """One exchange check judged on the operation's valid, invalid and boundary requests, as it applies."""
+    parts = []
+    if check in VALID_CHECKS:
+        parts.append(lambda: valid_requests(operation, check, target_run))
+    if check in INVALID_CHECKS:
+        parts.append(lambda: invalid_requests(operation, check, target_run))
+    parts.append(lambda: boundaries(operation, check, target_run))
+    judge_all(*parts)
+
+
+def valid_requests(operation, check, target_run):
     """Valid requests (live and unknown ids) earn schema-valid, accepted, non-5xx responses.
 
     One sending pass per operation serves every check; a check that fails is
@@ -121,8 +134,7 @@ def test_valid_requests(operation, check, target_run):
         )
 
 
-@pytest.mark.conformance(checks=INVALID_CHECKS)
-def test_invalid_requests(operation, check, target_run):
+def invalid_requests(operation, check, target_run):
     """Requests breaking exactly one constraint are rejected with a well-formed, fitting error."""
     survey, pool = _invalid_survey(target_run, operation)
     if check not in survey.failures:
@@ -174,8 +186,7 @@ def _boundary_exchanges(run, operation):
     return [(case, run.send_case(case)) for case in cases]
 
 
-@pytest.mark.conformance(checks=sorted(set(VALID_CHECKS) | set(INVALID_CHECKS)))
-def test_boundaries(operation, check, target_run):
+def boundaries(operation, check, target_run):
     """Every boundary case (min-1, min, max, max+1, enum edges) is judged by the checks it concerns."""
     judge = REGISTRY[check]
     failures, rules = [], set()

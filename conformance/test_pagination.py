@@ -12,7 +12,7 @@ import pytest
 import specs
 
 from .behaviour import require
-from .checks import Exchange
+from .checks import Exchange, judge_all
 
 OPERATIONS = ["DescribeWorkspaces", "DescribeWorkspaceBundles", "DescribeWorkspaceDirectories",
               "DescribeWorkspacesConnectionStatus"]
@@ -119,8 +119,7 @@ def limit_member(operation: str) -> str | None:
     return "Limit" if "Limit" in properties else None
 
 
-@pytest.mark.conformance(checks=["pagination"], operations=OPERATIONS)
-def test_traversal(operation, target_run):
+def traversal(operation, target_run):
     """Pages of Limit=1 (or the default size) add up to the unpaginated listing, once each."""
     require(target_run, operation)
     limit_key = limit_member(operation)
@@ -149,8 +148,7 @@ def garbage_token(run) -> str:
     return f"conformance-{run.target.run_id}-never-issued-token-AAAAAAAAAAAAAAAAAAAAAAAA"
 
 
-@pytest.mark.conformance(checks=["pagination"], operations=OPERATIONS)
-def test_garbage_token_rejected(operation, target_run):
+def garbage_token_rejected(operation, target_run):
     """A NextToken the target never issued is refused with a client error, not read as page one."""
     require(target_run, operation)
     params = listing_cases(target_run, operation)[0]
@@ -193,8 +191,7 @@ def _all_directories(run):
             if isinstance(d, dict) and d.get("DirectoryId")][:25]
 
 
-@pytest.mark.conformance(checks=["pagination"], operations=OPERATIONS)
-def test_foreign_token_rejected(operation, target_run):
+def foreign_token_rejected(operation, target_run):
     """A token issued for other filters, or by another operation, is refused (or ignored), never mixes listings."""
     require(target_run, operation)
     rule = "pagination.token.bound_to_request"
@@ -227,3 +224,10 @@ def test_foreign_token_rejected(operation, target_run):
                 f"{what.capitalize()} must be rejected with a client error or ignored (answered as the first "
                 f"page of this request); the target answered HTTP {status} with a page that is not the first one "
                 f"of {request}.", rule, source(rule), exchange)
+
+
+@pytest.mark.conformance(checks=["pagination"], operations=OPERATIONS)
+def test_pagination(operation, target_run):
+    """A complete traversal, then a garbage token and a foreign token, each refused."""
+    judge_all(lambda: traversal(operation, target_run), lambda: garbage_token_rejected(operation, target_run),
+              lambda: foreign_token_rejected(operation, target_run))

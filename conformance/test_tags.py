@@ -83,9 +83,10 @@ class Tagger:
 
 
 def own_workspace(run) -> str | None:
-    """A live WorkSpace this run created, if any."""
+    """A live WorkSpace this run created for its own use (tagged at creation), if any."""
     pool = run.pool(workspaces=1)
-    mine = [w for w in pool.workspaces if w in run.target.created]
+    # Not one a generated CreateWorkspaces made: its tags and settings are whatever was drawn.
+    mine = [w for w in pool.workspaces if w in run.target.created and w not in run.target.generated]
     return mine[0] if mine else None
 
 

@@ -257,6 +257,11 @@ def _rule_index() -> dict:
     return found
 
 
+def unknown_names(what: str, given: list[str], known: list[str]) -> list[str]:
+    """A message for each name of ``given`` not in ``known``, with the closest known name where there is one."""
+    return [_unknown_message(what, name, known) for name in given if name not in known]
+
+
 def _unknown_message(what: str, given: str, known: list[str]) -> str:
     close = difflib.get_close_matches(given, known, n=1, cutoff=0.5)
     if not close:

@@ -215,3 +215,17 @@ class SuiteProcess:
 
     def data(self) -> dict:
         return json.loads(self.report.read_text(encoding="utf-8"))
+
+
+def direct_client(url: str):
+    """A boto3 client straight to a loopback target: how the tests look at its state."""
+    import boto3
+
+    from conformance.client import LOOPBACK_CREDENTIALS
+
+    return boto3.client("workspaces", endpoint_url=url, region_name="us-east-1", **LOOPBACK_CREDENTIALS)
+
+
+def tags_of(client, workspace_id: str) -> dict[str, str]:
+    """A resource's tags as a dict (a tag without a value reads as the empty string)."""
+    return {t["Key"]: t.get("Value", "") for t in client.describe_tags(ResourceId=workspace_id)["TagList"]}

@@ -8,7 +8,7 @@ import urllib.parse
 import boto3
 import pytest
 from botocore.config import Config
-from botocore.exceptions import ClientError, PaginationError
+from botocore.exceptions import PaginationError
 
 from emulator import CATALOGUE, Emulator
 from emulator.faults import CHECKS, validate_fault_names

@@ -17,17 +17,17 @@ import subprocess
 import sys
 import time
 
-import boto3
 import pytest
 
-from conformance import behaviour, targets
+from conformance import EXIT_UNREACHABLE, behaviour, targets
 from conformance.cleanup import CREATED_TAG, RUN_TAG, cleanup_run, run_tags
 from conformance.checks import Response
-from conformance.client import LOOPBACK_CREDENTIALS, RedactingFilter
+from conformance.client import RedactingFilter
 from conformance.run import Options, Run, UnsafeRequest
 from emulator import Emulator
 
-from .servers import REPOSITORY, CannedServer, CountingProxy, EchoServer, SuiteProcess, suite_environment
+from .servers import (REPOSITORY, CannedServer, CountingProxy, EchoServer, SuiteProcess, direct_client,
+                      suite_environment, tags_of)
 
 FAKE_KEYS = {"AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "not-a-real-secret-key"}
 GONE = ("TERMINATING", "TERMINATED")
@@ -44,11 +44,6 @@ def emulator():
     server.stop()
 
 
-def direct_client(url: str):
-    """A boto3 client straight to the emulator: how the tests look at the target's state."""
-    return boto3.client("workspaces", endpoint_url=url, region_name="us-east-1", **LOOPBACK_CREDENTIALS)
-
-
 def someone_elses_workspace(client) -> str:
     """A WorkSpace created before the run, without our tag: the run must never touch it."""
     directory = client.describe_workspace_directories()["Directories"][0]["DirectoryId"]
@@ -62,10 +57,6 @@ def someone_elses_workspace(client) -> str:
 
 def states(client) -> dict[str, str]:
     return {w["WorkspaceId"]: w["State"] for w in client.describe_workspaces()["Workspaces"]}
-
-
-def tags_of(client, workspace_id: str) -> dict[str, str]:
-    return {t["Key"]: t["Value"] for t in client.describe_tags(ResourceId=workspace_id)["TagList"]}
 
 
 def live_with_run_tag(client, run_id: str) -> list[str]:
@@ -277,7 +268,7 @@ def test_an_interrupted_run_leaves_nothing_with_its_tag(emulator, tmp_path, sign
         run = SuiteProcess(proxy.url, [
             "--assume-remote", "--allow-mutations", "--max-workspaces", "2", "--user-name", "alice,bob",
             "--rate-limit", "40", "--operations", "CreateWorkspaces,DescribeWorkspaces,CreateTags",
-            "-k", "test_valid_requests",
+            "-k", "test_exchanges",
         ], tmp_path, env=suite_environment(tmp_path, **FAKE_KEYS))
         deadline = time.monotonic() + 60
         while not proxy.created() and run.process.poll() is None and time.monotonic() < deadline:
@@ -307,12 +298,12 @@ def test_no_credential_appears_in_any_output(tmp_path):
         with EchoServer() as echo:
             runs = [
                 SuiteProcess(verifying.url, common + ["--operations", "DescribeWorkspaces,DescribeTags",
-                                                      "-k", "test_valid_requests and (not_a_server_error or error_shape)",
+                                                      "-k", "test_exchanges and (not_a_server_error or error_shape)",
                                                       "--report-md", str(tmp_path / "signed.md"),
                                                       "--junitxml", str(tmp_path / "signed.xml")],
                              tmp_path, env=env, name="signed"),
                 SuiteProcess(echo.url, common + ["--operations", "DescribeWorkspaces",
-                                                 "-k", "test_valid_requests and not_a_server_error",
+                                                 "-k", "test_exchanges and not_a_server_error",
                                                  "--report-md", str(tmp_path / "echo.md"),
                                                  "--junitxml", str(tmp_path / "echo.xml")],
                              tmp_path, env=env, name="echo"),
@@ -368,7 +359,7 @@ def test_sweep_of_an_unreachable_endpoint_says_why_in_one_line():
     endpoint = f"http://127.0.0.1:{targets.free_port()}"
     answer = subprocess.run([sys.executable, "-m", "conformance", "sweep", "--endpoint", endpoint],
                             cwd=REPOSITORY, capture_output=True, text=True, timeout=60)
-    assert answer.returncode == 4 and "Traceback" not in answer.stderr
+    assert answer.returncode == EXIT_UNREACHABLE and "Traceback" not in answer.stderr
     assert answer.stderr.strip().count("\n") == 0 and endpoint in answer.stderr and "connection refused" in answer.stderr
 
 

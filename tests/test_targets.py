@@ -6,7 +6,6 @@ import json
 import pytest
 
 from conformance import targets
-from conformance.checks import Response
 from conformance.client import Caller, Connection, RateLimiter, TargetUnreachable, redact
 
 from .servers import canned
