@@ -3,8 +3,9 @@
 :class:`LifecycleDriver` implements ``strategies.lifecycle.Driver``: it creates
 WorkSpaces through ``Run.create_workspaces`` (within the run's budget, tagged
 with the run id), sends actions,
-polls DescribeWorkspaces with backoff under the deadlines of rules.json's
-``timing`` and turns the model's verdicts into :class:`CheckFailure` with a
+polls DescribeWorkspaces with backoff under deadlines fitted to the target
+(rules.json's ``timing`` on real accounts, seconds on loopback ones; see
+conformance.timing) and turns the model's verdicts into :class:`CheckFailure` with a
 runnable reproduction of the calls that led there.
 
 On the emulator (the plugin starts it with ``polls_per_state=1``) every
@@ -25,9 +26,10 @@ from .checks import CheckFailure, Exchange
 from .cleanup import run_tags
 from .client import reproduce_call
 from .run import NOT_IMPLEMENTED
+from .timing import CAP_S
 
 MODIFY = "ModifyWorkspaceProperties"
-LOOPBACK_DEADLINE = 30.0  # seconds any transitional state may last on a loopback target
+LOOPBACK_DEADLINE = CAP_S  # the longest any state is given on a loopback target (see conformance.timing)
 STRICT_MAX_POLLS = 5  # polls a transitional state may last under the polled clock
 REMOTE_BACKOFF = (5.0, 60.0)  # first and longest pause between polls on real endpoints
 LOOPBACK_BACKOFF = (0.05, 1.0)
@@ -182,7 +184,10 @@ class LifecycleDriver:
         self.current = workspace_id
         exchange = self.run.call(operation, params)
         self.last = exchange
-        return self.classify(operation, workspace_id, exchange)
+        outcome = self.classify(operation, workspace_id, exchange)
+        if outcome.kind == "accepted":
+            self.run.timing.deadlines.acted(workspace_id)  # the time in the state before counts no more
+        return outcome
 
     def classify(self, operation: str, workspace_id: str, exchange: Exchange) -> Outcome:
         response = exchange.response
@@ -221,71 +226,120 @@ class LifecycleDriver:
 
     def settle(self, operation: str | None, workspace_id: str, before: str | None, running_mode: str | None,
                *, accepted: bool, judge: bool = True) -> str:
-        """Poll until the WorkSpace settles (or is gone after a termination); judge the sequence."""
+        """Poll until the WorkSpace settles (or is gone after a termination); judge the sequence.
+
+        A state is given the deadline the run's timing fits to the target
+        (conformance.timing): the rules.json deadline on a real account, seconds
+        on a loopback one. Each transition seen to complete teaches that timing,
+        and an accepted action's polls are recorded as sightings of its
+        transitional state (judged across the run, observation.transitional_states).
+        """
         until_gone = operation == "TerminateWorkspaces" and accepted
-        entries = self.model.entry_states(operation, before, running_mode) if accepted and operation else {before}
+        followed = accepted and operation is not None
+        entries = self.model.entry_states(operation, before, running_mode) if followed else {before}
+        timing = self.run.timing
         observed: list[str] = []
         delay, longest = (LOOPBACK_BACKOFF if self.loopback else REMOTE_BACKOFF)
-        since, polls = time.monotonic(), 0
-        while True:
-            state = self.describe(workspace_id)
-            if observed and observed[-1] == state:
-                polls += 1
-            else:
-                since, polls = time.monotonic(), 1
-            observed.append(state)
-            if judge and operation:
-                self.judge(self.model.judge_sequence(operation, before, running_mode, observed,
-                                                     accepted=accepted, strict=self.strict), workspace_id)
-            if self.strict and accepted and operation and len(observed) == 1 and entries == {state}:
-                self.verified.add((operation, before))
-            lagging = (not self.strict and accepted and before is not None and before not in entries
-                       and all(s == before for s in observed))
-            invisible = state == GONE and before is None and not until_gone
-            if until_gone:
-                if state == GONE:
+        polls = 0
+        # Upper bounds of when the state shown began: the action for the first one (known only after
+        # an accepted action), else the last poll that showed another state.
+        last_poll = time.monotonic()
+        began = last_poll if followed else None
+        try:
+            while True:
+                if timing.budget.spent():
+                    raise Unjudgeable(f"{timing.budget.reason} while polling {workspace_id}")
+                state = self.describe(workspace_id)
+                now = time.monotonic()
+                if observed and observed[-1] == state:
+                    polls += 1
+                else:
+                    if observed and began is not None and not self.model.is_settled(observed[-1]):
+                        timing.deadlines.learn(now - began)
+                    began = last_poll if observed else began
+                    polls = 1
+                last_poll = now
+                since = timing.deadlines.shown(workspace_id, state, now)
+                observed.append(state)
+                if judge and operation:
+                    self.judge(self.model.judge_sequence(operation, before, running_mode, observed,
+                                                         accepted=accepted, strict=self.strict), workspace_id)
+                if self.strict and followed and len(observed) == 1 and entries == {state}:
+                    self.verified.add((operation, before))
+                lagging = (not self.strict and accepted and before is not None and before not in entries
+                           and all(s == before for s in observed))
+                invisible = state == GONE and before is None and not until_gone
+                if until_gone:
+                    if state == GONE:
+                        break
+                elif self.model.is_settled(state) and not lagging and not invisible:
                     break
-            elif self.model.is_settled(state) and not lagging and not invisible:
-                break
-            if lagging or invisible:
-                limit, rule = self.model.visibility_deadline()
-            else:
-                limit, rule = self.model.deadline(state)
-            limit = min(limit, LOOPBACK_DEADLINE) if self.loopback else limit
-            stuck = self.strict and polls > STRICT_MAX_POLLS and not self.model.is_settled(state)
-            if time.monotonic() - since > limit or stuck:
-                if not (judge and operation):
-                    return state
-                self.judge(self._late(operation, before, state, observed, rule, limit, until_gone, lagging),
-                           workspace_id)
-            if not self.strict:  # the polled clock moves on polls, not on time
-                time.sleep(delay)
-                delay = min(delay * 1.5, longest)
+                if lagging or invisible:
+                    deadline = timing.deadlines.deadline(*self.model.visibility_deadline())
+                else:
+                    deadline = timing.deadlines.deadline(*self.model.deadline(state))
+                stuck = self.strict and polls > STRICT_MAX_POLLS and not self.model.is_settled(state)
+                if now - since > deadline.seconds or stuck:
+                    timing.deadlines.overdue(deadline.rule)
+                    if not (judge and operation):
+                        return state
+                    self.judge(self._late(operation, before, state, observed, deadline, now - since,
+                                          until_gone, lagging), workspace_id)
+                if not self.strict:  # the polled clock moves on polls, not on time
+                    time.sleep(delay)
+                    delay = min(delay * 1.5, longest)
+        except CheckFailure:
+            if followed:
+                self._sighted(operation, workspace_id, before, running_mode, observed)
+            raise
+        if followed:
+            self._sighted(operation, workspace_id, before, running_mode, observed)
         if workspace_id in self.mine:
             self.mine[workspace_id]["state"] = state
         return state
 
-    def _late(self, operation, before, state, observed, rule, limit, until_gone, lagging) -> Verdict:
+    def _sighted(self, operation: str, workspace_id: str, before: str | None, running_mode: str | None,
+                 observed: list[str]) -> None:
+        """Record whether the polls after an accepted ``operation`` showed the transitional state it leads to."""
+        states = self.model.transitional_entries(operation, before, running_mode)
+        if not observed or not states:
+            return
+        exchange = self.last
+
+        def evidence() -> dict:
+            return {"request": exchange.request_for_report() if exchange else {},
+                    "response": exchange.response.to_report() if exchange else {},
+                    "reproduce": self.reproduction(workspace_id)}
+
+        self.run.timing.sightings.record(operation, states, observed, workspace_id, before, evidence)
+
+    def _late(self, operation, before, state, observed, deadline, waited, until_gone, lagging) -> Verdict:
         sequence = " -> ".join(observed)
-        bound = f"{len(observed)} polls" if self.strict else f"{limit:.0f} s"
+        if self.strict:
+            bound = f"{len(observed)} polls"
+            applied = (f"the limit is {STRICT_MAX_POLLS} polls, as the emulator's polled clock shows each "
+                       f"transitional state to exactly one poll")
+        else:
+            bound = f"{waited:.1f} s"
+            applied = f"the deadline applied was {deadline.seconds:.1f} s: {deadline.how}"
+        rule = deadline.rule
         if until_gone:
             return Verdict("use_after_terminate", operation, "timing.terminate" if not lagging else rule,
                            f"The terminated WorkSpace is still {state}",
                            f"TerminateWorkspaces was accepted, but after {bound} the WorkSpace is still described "
                            f"as {state}; it must become TERMINATING and then disappear "
-                           f"(edge.terminate, edge.terminated.gone). Observed: {sequence}.")
+                           f"(edge.terminate, edge.terminated.gone); {applied}. Observed: {sequence}.")
         if lagging:
             return Verdict("state_transition", operation, rule,
                            f"{operation} was accepted but the WorkSpace stayed {state}",
                            f"After {bound} the WorkSpace is still {state}, as before {operation}, although the "
                            f"action was accepted and must lead to "
-                           f"{sorted(self.model.entry_states(operation, before))}. Observed: {sequence}.")
+                           f"{sorted(self.model.entry_states(operation, before))}; {applied}. "
+                           f"Observed: {sequence}.")
         return Verdict("async_completion", operation, rule,
                        f"{state} did not settle",
-                       f"After {operation} the WorkSpace stayed {state} for {bound}; {rule} allows "
-                       f"{self.model.deadline(state)[0]:.0f} s"
-                       + (" (the emulator's polled clock makes each transitional state last one poll)"
-                          if self.strict else "") + f". Observed: {sequence}.")
+                       f"After {operation} the WorkSpace stayed {state} for {bound}; {applied}. "
+                       f"Observed: {sequence}.")
 
     def judge(self, verdict: Verdict | None, workspace_id: str | None = None) -> None:
         """Raise ``verdict`` as a CheckFailure carrying the calls that led to it."""

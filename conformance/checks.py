@@ -8,6 +8,7 @@ the same failure type from their own tests.
 """
 from __future__ import annotations
 
+import collections
 import dataclasses
 import functools
 import json
@@ -124,6 +125,7 @@ class Exchange:
     # none (False) or the ids given.
     writer: Callable[[bool | frozenset], str] | None = None
     known_ids: frozenset | None = None  # ids of resources the target is known to hold
+    holdings: "Holdings | None" = None  # what a batch request named, looked up just before it was sent
 
     def reproduction(self, listing: bool | frozenset = True) -> str:
         """A program that sends the request again, after making anew what it and (``listing``) its answer name.
@@ -427,6 +429,243 @@ def _is_success(response: Response) -> bool:
     return 200 <= response.status < 300
 
 
+# --- batch operations: one answer, an outcome per item of the request ------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class BatchShape:
+    """How a batch operation's answer refers to the items of its request, as the model says."""
+
+    items: str  # the request's list of items (StopWorkspaceRequests, Workspaces)
+    echo: str | None  # the FailedRequests member repeating the whole item (WorkspaceRequest), if any
+    key: str | None  # otherwise the member naming the item's resource in both (WorkspaceId)
+
+
+def _definition(schema: dict, node) -> dict:
+    """``node`` with a local ``$ref`` followed into ``schema``'s definitions."""
+    ref = node.get("$ref", "") if isinstance(node, dict) else ""
+    if ref.startswith("#/definitions/"):
+        return schema.get("definitions", {}).get(ref.rsplit("/", 1)[-1], {})
+    return node if isinstance(node, dict) else {}
+
+
+@functools.lru_cache(maxsize=None)
+def batch_shape(operation: str) -> BatchShape | None:
+    """The batch shape of ``operation`` if its output lists FailedRequests, else None."""
+    spec = specs.operation(operation)
+    output, request = spec["output"], spec["input"]
+    failed = output.get("properties", {}).get("FailedRequests")
+    if failed is None:
+        return None
+    entry = _definition(output, _definition(output, failed).get("items"))
+    for name in request.get("required", []):
+        listed = _definition(request, request.get("properties", {}).get(name))
+        if listed.get("type") != "array":
+            continue
+        item_ref = (listed.get("items") or {}).get("$ref")
+        for member, schema in entry.get("properties", {}).items():
+            if item_ref and schema.get("$ref") == item_ref:
+                return BatchShape(name, member, None)
+        item = _definition(request, listed.get("items"))
+        shared = [member for member in entry.get("properties", {}) if member in item.get("properties", {})]
+        return BatchShape(name, None, shared[0] if shared else None)
+    return None
+
+
+@dataclasses.dataclass
+class Holdings:
+    """What the target held of the resources a batch request names, looked up just before it was sent.
+
+    ``workspaces`` maps each named WorkspaceId that DescribeWorkspaces returned to
+    that Workspace (a named id missing there was not held). For CreateWorkspaces,
+    ``directories`` are the live directories among those named, ``bundles`` the
+    live bundles as described ({} for one the target cannot describe), and
+    ``listed`` the WorkSpaces each of those directories held.
+    """
+
+    workspaces: dict = dataclasses.field(default_factory=dict)
+    directories: frozenset = frozenset()
+    bundles: dict = dataclasses.field(default_factory=dict)
+    listed: dict = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass(frozen=True)
+class Refusal:
+    """A FailedRequests entry for an item no cited rule lets the target refuse, and the rule it breaks."""
+
+    item: dict
+    entry: dict
+    rule: str
+    why: str
+
+
+def failed_entries(exchange: Exchange) -> list[dict]:
+    """The FailedRequests entries of a successful batch answer."""
+    body = exchange.response.json
+    if not _is_success(exchange.response) or not isinstance(body, dict) or not isinstance(body.get("FailedRequests"), list):
+        return []
+    return [entry for entry in body["FailedRequests"] if isinstance(entry, dict)]
+
+
+def batch_items(exchange: Exchange) -> list[dict]:
+    """The items of a batch request, in order."""
+    shape = batch_shape(exchange.operation)
+    params = exchange.params if isinstance(exchange.params, dict) else {}
+    listed = params.get(shape.items) if shape else None
+    return [item for item in listed if isinstance(item, dict)] if isinstance(listed, list) else []
+
+
+def unexplained_refusals(exchange: Exchange) -> list[Refusal]:
+    """The FailedRequests entries of a batch answer that no rule of rules.json explains.
+
+    An entry is explained by a resource the target did not hold (errors.not_found.*,
+    errors.invalid_reference.create), a state or running mode the precondition
+    forbids, a user who already has a WorkSpace (errors.already_exists.create), a
+    documented limit or constraint. Items are judged only where the run knows
+    enough: with the exchange's holdings, and in a settled state (a transitional
+    one may have moved on before the request arrived).
+    """
+    shape = batch_shape(exchange.operation)
+    failed = failed_entries(exchange)
+    if shape is None or exchange.holdings is None or not failed:
+        return []
+    if shape.echo:
+        return _creation_refusals(exchange, shape, failed)
+    if shape.key:
+        return _action_refusals(exchange, shape, failed)
+    return []
+
+
+def _action_refusals(exchange: Exchange, shape: BatchShape, failed: list[dict]) -> list[Refusal]:
+    from strategies.lifecycle import model
+
+    lifecycle, operation = model(), exchange.operation
+    named = collections.Counter(item.get(shape.key) for item in batch_items(exchange))
+    refused = collections.Counter(entry.get(shape.key) for entry in failed)
+    out = []
+    for workspace_id, count in named.items():
+        # An id repeated in one request is in the action's transitional state after its first
+        # item, so only a refusal of every item naming it can be judged.
+        if not isinstance(workspace_id, str) or refused[workspace_id] < count:
+            continue
+        workspace = exchange.holdings.workspaces.get(workspace_id)
+        if workspace is None:
+            continue  # not held: errors.not_found.batch_action (or .terminate) lets it fail
+        state = workspace.get("State")
+        mode = (workspace.get("WorkspaceProperties") or {}).get("RunningMode")
+        if state not in lifecycle.states or not lifecycle.is_settled(state):
+            continue
+        if not lifecycle.allows(operation, state, mode):
+            continue  # the precondition explains the refusal
+        edges = lifecycle.action_edges(operation, state, mode)
+        rule = edges[0]["id"] if edges else lifecycle.precondition_rule(operation)
+        entry = next(e for e in failed if e.get(shape.key) == workspace_id)
+        where = state + (f" with running mode {mode}" if mode else "")
+        out.append(Refusal({shape.key: workspace_id}, entry, rule,
+                           f"{workspace_id} was {where} just before the request, which "
+                           f"{lifecycle.precondition_rule(operation)} allows {operation} in"))
+    return out
+
+
+def _creation_refusals(exchange: Exchange, shape: BatchShape, failed: list[dict]) -> list[Refusal]:
+    limit = specs.rule("errors.limit_exceeded.create")
+    if any(entry.get("ErrorCode") in limit["codes"] for entry in failed):
+        return []  # the account's quota of WorkSpaces, a documented limit, is reached
+    holdings = exchange.holdings
+    undefined = _undefined_user()
+    taken = {directory: {str(w.get("UserName", "")).lower() for w in listed if isinstance(w, dict)}
+             for directory, listed in holdings.listed.items()}
+    groups: dict[tuple, list[tuple[dict, str | None]]] = {}
+    for item in batch_items(exchange):
+        groups.setdefault(_creation_key(item), []).append((item, _creation_excuse(item, holdings, taken, undefined)))
+        user = item.get("UserName")
+        if isinstance(user, str) and user != undefined:
+            # A later item for the same user meets the WorkSpace this one may have made.
+            taken.setdefault(item.get("DirectoryId"), set()).add(user.lower())
+    refused = collections.Counter(_creation_key(entry.get(shape.echo)) for entry in failed)
+    out = []
+    for key, members in groups.items():
+        owed = [item for item, excuse in members if excuse is None]
+        if owed and refused[key] > len(members) - len(owed):
+            entry = next(e for e in failed if _creation_key(e.get(shape.echo)) == key)
+            item = owed[0]
+            out.append(Refusal(item, entry, "edge.create",
+                               f"the request names the live directory {item.get('DirectoryId')} and bundle "
+                               f"{item.get('BundleId')}, user {item.get('UserName')!r} had no WorkSpace there, and "
+                               "it breaks no constraint of rules.json, even with its bundle's defaults"))
+    return out
+
+
+def _creation_key(request) -> tuple:
+    """What a FailedRequests entry's echo and the item it repeats agree on."""
+    if not isinstance(request, dict):
+        return (None, None, None)
+    user = request.get("UserName")
+    return (request.get("DirectoryId"), user.lower() if isinstance(user, str) else user, request.get("BundleId"))
+
+
+def _undefined_user() -> str | None:
+    for entry in specs.rules()["errors"]:
+        undefined = (entry.get("parameters") or {}).get("undefined_user")
+        if undefined:
+            return undefined
+    return None
+
+
+def _creation_excuse(item: dict, holdings: Holdings, taken: dict, undefined: str | None) -> str | None:
+    """The rule that lets the target refuse to create ``item``, or None when it must create it."""
+    directory, bundle, user = item.get("DirectoryId"), item.get("BundleId"), item.get("UserName")
+    if directory not in holdings.directories or bundle not in holdings.bundles:
+        return "errors.invalid_reference.create"
+    if user != undefined and isinstance(user, str) and user.lower() in taken.get(directory, ()):
+        return "errors.already_exists.create"
+    return _broken_constraint(item, holdings.bundles[bundle])
+
+
+def _broken_constraint(item: dict, bundle: dict) -> str | None:
+    """The constraint rule ``item`` breaks once its bundle's defaults fill in what it leaves out, if any."""
+    from strategies import semantics
+
+    operation = "CreateWorkspaces"
+    given = item.get("WorkspaceProperties") if isinstance(item.get("WorkspaceProperties"), dict) else {}
+    merged, unknown = {}, False
+    for rule in specs.rules()["defaults"]:
+        source = rule.get("value_from", "")
+        for field in rule["fields"]:
+            member = field.split(".", 1)[1] if field.startswith("WorkspaceProperties.") else None
+            if member is None or member in given:
+                continue
+            if source.startswith("bundle."):
+                value = bundle
+                for part in source.split(".")[1:]:
+                    value = value.get(part) if isinstance(value, dict) else None
+                if isinstance(value, str) and value.isdigit():
+                    value = int(value)
+                if value is None:
+                    unknown = True  # the bundle's value is not known to the run
+                else:
+                    merged[member] = value
+            elif "value" in rule and rule.get("condition") == f"{member} omitted":
+                merged[member] = rule["value"]
+    merged.update(given)
+    constraints = [entry for entry in specs.rules()["errors"]
+                   if entry["kind"] == "constraint" and operation in (entry.get("operations") or ())
+                   and entry["outcome"].startswith("failed_request")]
+    if unknown and any(member in given for member in ("RootVolumeSizeGib", "UserVolumeSizeGib")):
+        sizes = [entry["id"] for entry in constraints if "groups" in (entry.get("parameters") or {})]
+        if sizes:
+            return sizes[0]  # a size given alone is judged with the bundle's other size, unknown here
+    broken = semantics.broken_rules(operation, {"Workspaces": [dict(item, WorkspaceProperties=merged)]})
+    for entry in constraints:
+        parameters = entry.get("parameters") or {}
+        if entry["id"] in broken:
+            return entry["id"]
+        modes = parameters.get("applies_to_running_modes")
+        if modes and parameters.get("member") in given and merged.get("RunningMode") not in modes:
+            return entry["id"]
+    return None
+
+
 # --- exchange checks ----------------------------------------------------------------------
 
 
@@ -504,8 +743,17 @@ def content_type(exchange: Exchange) -> None:
 
 @check("positive_data_acceptance", applies_to="valid")
 def positive_data_acceptance(exchange: Exchange) -> None:
-    """A request valid by schema and rules is served, or refused only with a modelled error."""
+    """A request valid by schema and rules is served, or refused only with a modelled error.
+
+    A batch answer (HTTP 200 with FailedRequests) refuses item by item: each refused
+    item needs a rule of rules.json that lets the target refuse it (see
+    :func:`unexplained_refusals`); an item naming only live resources whose states
+    allow the action must come back pending or done.
+    """
     response = exchange.response
+    if _is_success(response):
+        _judge_items(exchange)
+        return
     if not 400 <= response.status < 500:
         return
     code = response.error_code
@@ -521,6 +769,22 @@ def positive_data_acceptance(exchange: Exchange) -> None:
          f"with an error the operation does not model (modelled: {sorted(modelled) or 'none'}).",
          f"model.{exchange.operation}.input", f"botocore model: operation {exchange.operation}; "
          + API_DOCS.format(operation=exchange.operation))
+
+
+def _judge_items(exchange: Exchange) -> None:
+    """Fail ``exchange`` if its batch answer refused an item no rule lets the target refuse."""
+    refusals = unexplained_refusals(exchange)
+    if not refusals:
+        return
+    first = refusals[0]
+    shape = batch_shape(exchange.operation)
+    listed = "\n".join(f"- {json.dumps(r.item, default=str)[:300]} failed with {r.entry.get('ErrorCode')!r}: "
+                       f"{str(r.entry.get('ErrorMessage', ''))[:200]} ({r.why})" for r in refusals[:5])
+    fail(exchange, "positive_data_acceptance",
+         f"Valid {shape.items} item reported failed ({first.entry.get('ErrorCode') or 'no code'})",
+         f"The target answered HTTP {exchange.response.status} but listed {len(refusals)} item(s) of a valid request "
+         f"in FailedRequests although no rule lets it refuse them; by {first.rule} they must come back pending or "
+         f"done:\n{listed}", first.rule, rule_source(first.rule, API_DOCS.format(operation=exchange.operation)))
 
 
 def violation_rule(violation) -> tuple[str, str]:

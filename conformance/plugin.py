@@ -18,6 +18,8 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 GROUP = "workspaces-conformance"
 CHECKS_KEY = pytest.StashKey[list]()
 RUN_KEY = pytest.StashKey[object]()
+STARTED_KEY = pytest.StashKey[float]()  # time.monotonic() at configuration: --max-duration counts from it
+BUDGET_NOTED_KEY = pytest.StashKey[bool]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -59,6 +61,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--contract", default="committed", choices=("committed", "installed"),
                     help="judge by the committed, reviewed specs (default) or by specs derived from the "
                          "installed botocore's model for this run")
+    group.addoption("--time-scale", type=float, default=None, metavar="FACTOR",
+                    help="multiply the rules.json deadlines of transitional states by FACTOR (e.g. 0.01); "
+                         "default: real deadlines on remote targets, fitted to the target's own transitions "
+                         "on loopback ones")
+    group.addoption("--max-duration", type=float, default=None, metavar="SECONDS",
+                    help="budget of the whole run: once spent, the remaining tests are skipped and the run "
+                         "ends with its report and cleanup")
 
 
 def pytest_load_initial_conftests(early_config, parser, args) -> None:
@@ -80,6 +89,9 @@ def _runs_conformance(config: pytest.Config) -> bool:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "conformance(checks): a conformance test over operations x checks")
     if _runs_conformance(config):
+        import time
+
+        config.stash[STARTED_KEY] = time.monotonic()
         # A seed for every run, so that each report names the one that reproduces it.
         if config.getoption("hypothesis_seed", None) is None and hasattr(config.option, "hypothesis_seed"):
             config.option.hypothesis_seed = random.randrange(2**32)
@@ -111,23 +123,44 @@ def _check_options(config: pytest.Config) -> None:
     try:
         options = _options(config)
         targets.operations_under_test(options.operations)
+        for option, value in (("--time-scale", options.time_scale), ("--max-duration", options.max_duration)):
+            if value is not None and not value > 0:
+                raise ValueError(f"Expected {option} to be a number > 0 but got {value!r}")
         if options.endpoint not in ("emulator", "moto"):
             targets.url_target(options.endpoint)
     except (KeyError, ValueError) as error:
         raise pytest.UsageError(f"workspaces-conformance: {error}") from None
 
 
+# The signal that interrupted the run, until the interrupt is known to have reached pytest.
+_SIGNALLED: dict = {"signal": None}
+
+
 def _raise_interrupt(signum, frame):
+    _SIGNALLED["signal"] = signum
     raise KeyboardInterrupt(f"signal {signum}")
 
 
 def _interrupt_on_sigterm() -> None:
-    """Turn SIGTERM into an interrupt, so the run cleans up and writes its report as on Ctrl-C."""
+    """Turn SIGTERM (and SIGINT) into an interrupt, so the run cleans up and writes its report as on Ctrl-C."""
     import signal
     import threading
 
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _raise_interrupt)
+        signal.signal(signal.SIGINT, _raise_interrupt)
+
+
+def pytest_runtest_logfinish(nodeid, location) -> None:
+    """Interrupt again after a test if the signal's interrupt was swallowed.
+
+    A KeyboardInterrupt raised while a garbage-collection callback runs (Hypothesis
+    installs one) is reported as unraisable and lost, and the run would go on to its end.
+    """
+    signum = _SIGNALLED["signal"]
+    if signum is not None:
+        _SIGNALLED["signal"] = None
+        raise KeyboardInterrupt(f"signal {signum}")
 
 
 def _ensure_profiles() -> None:
@@ -172,6 +205,9 @@ def _options(config: pytest.Config):
         emulator_faults=tuple(config.getoption("emulator_fault")),
         seed=_seed(config),
         keep_resources=config.getoption("keep_resources"),
+        time_scale=config.getoption("time_scale"),
+        max_duration=config.getoption("max_duration"),
+        started=config.stash.get(STARTED_KEY, None),
     )
 
 
@@ -268,6 +304,26 @@ def _could_not_start(config: pytest.Config, message: str, returncode: int) -> No
     path = Path(config.getoption("report"))
     kept = (f"the previous report {path} is left in place" if path.exists() else f"no report written to {path}")
     pytest.exit(f"workspaces-conformance: {message} ({kept})", returncode=returncode)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Skip a conformance test once --max-duration is spent; the run still ends with its report and cleanup."""
+    seconds = item.config.getoption("max_duration", None)
+    started = item.config.stash.get(STARTED_KEY, None)
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    if seconds is None or started is None or not isinstance(params.get("operation"), str):
+        return
+    from .timing import Budget
+
+    budget = Budget(seconds, started=started)
+    if not budget.spent():
+        return
+    run = item.config.stash.get(RUN_KEY, None)
+    if run is not None and not item.config.stash.get(BUDGET_NOTED_KEY, False):
+        item.config.stash[BUDGET_NOTED_KEY] = True
+        run.collector.notes.append(f"{budget.reason}: the tests from {item.nodeid} on were skipped")
+    pytest.skip(budget.reason)
 
 
 @pytest.fixture

@@ -21,14 +21,13 @@ from .checks import CHECK_TIERS, THROTTLING_CODES, TIERS, CheckFailure, Exchange
 from .client import Caller, TargetUnreachable, reproduce_call, reproduce_raw
 from .replay import Ledger
 from .report import Collector, contract_record
+from .timing import Timing
 
 TOOL_VERSION = "0.2.0"
 # How a note about --keep-resources begins; the terminal summary repeats such notes.
 KEPT = "kept"
 # How a skip says the target lacks the operation; the report counts such cells as not_implemented.
 NOT_IMPLEMENTED = "not implemented"
-# How long a loopback target's new WorkSpaces may take to settle before valid requests are drawn for them.
-LOOPBACK_SETTLE_S = 60.0
 
 
 def is_mutating(operation: str | None) -> bool:
@@ -61,6 +60,9 @@ class Options:
     emulator_faults: tuple[str, ...] = ()
     seed: int | str | None = None
     keep_resources: bool = False  # --keep-resources: leave what the run created, for inspection
+    time_scale: float | None = None  # --time-scale: rules.json deadlines times this factor, on any target
+    max_duration: float | None = None  # --max-duration: seconds the whole run may take; the rest is skipped
+    started: float | None = None  # time.monotonic() when the run began, which --max-duration counts from
 
     def tiers(self) -> tuple[str, ...]:
         """The tiers whose checks run: a tier includes those below it."""
@@ -152,6 +154,9 @@ class Run:
             self.foreign: set[str] = set()
             self.probe_answers: dict[str, str] = {}  # operation -> the last probe's response, described
             self.untagged: set[str] = set()  # WorkSpaces of generated requests the target would not tag
+            # Deadlines fitted to the target, the --max-duration budget, what lifecycle polls saw.
+            self.timing = Timing(remote=self.target.remote, time_scale=options.time_scale,
+                                 max_duration=options.max_duration, started=options.started)
             self._probe()
         except BaseException:
             self.target.stop()
@@ -223,14 +228,22 @@ class Run:
         settled = specs.rule("timing.create")["transition"][-1]
         if settled not in allowed or not pool.workspaces:
             return
-        # Real targets take the documented time; a mock that needs more than a minute shows it in the checks.
-        budget = specs.rule("timing.create")["deadline_seconds"] if self.target.remote else LOOPBACK_SETTLE_S
-        deadline = time.monotonic() + budget
-        while True:
+        # Real targets take the documented time, loopback ones the deadline fitted to them; a mock whose
+        # WorkSpaces never settle shows it in the lifecycle checks.
+        rule = specs.rule("timing.create")
+        limit = self.timing.deadlines.deadline(rule["deadline_seconds"], rule["id"]).seconds
+        deadline = time.monotonic() + limit
+        while not self.timing.budget.spent():
             body = self.caller.call("DescribeWorkspaces", {"WorkspaceIds": pool.workspaces[:25]}).json
-            states = [w.get("State") for w in (body.get("Workspaces") or []) if isinstance(w, dict)] \
-                if isinstance(body, dict) else []
-            if set(states) & allowed or time.monotonic() >= deadline:
+            states = {w.get("WorkspaceId"): w.get("State") for w in (body.get("Workspaces") or [])
+                      if isinstance(w, dict) and isinstance(w.get("WorkspaceId"), str)} if isinstance(body, dict) else {}
+            if set(states.values()) & allowed:
+                return
+            now = time.monotonic()
+            # WorkSpaces an earlier test already waited for past the deadline are not waited for again.
+            latest = max((self.timing.deadlines.shown(w, str(s), now) for w, s in states.items()), default=now)
+            if now >= deadline or now - latest >= limit:
+                self.timing.deadlines.overdue(rule["id"])
                 return
             time.sleep(15.0 if self.target.remote else 0.05)
 

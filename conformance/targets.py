@@ -365,7 +365,10 @@ def workspace_requests(target: Target, pool, count: int) -> list[dict]:
                 break
         else:
             user = f"conformance-{target.run_id}-{len(target.created) + index}"
-        entries.append({"DirectoryId": pool.directories[0], "UserName": user, "BundleId": pool.bundles[0]})
+        # AutoStop and AlwaysOn in turn: Start and Stop act on the one and must refuse the other.
+        mode = ("AUTO_STOP", "ALWAYS_ON")[(len(target.created) + index) % 2]
+        entries.append({"DirectoryId": pool.directories[0], "UserName": user, "BundleId": pool.bundles[0],
+                        "WorkspaceProperties": {"RunningMode": mode}})
     return entries
 
 

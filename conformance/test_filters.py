@@ -1,17 +1,23 @@
 """Filter rules: exclusive members, UserName needs DirectoryId, unknown ids, and filters that filter.
 
 Exclusive pairs are sent with values that would each be valid alone, so a
-rejection can only be due to the combination.
+rejection can only be due to the combination. A filter returns only matching
+items and, for WorkspaceIds, every requested WorkSpace that exists (but for
+the omissions rules.json cites).
 """
 from __future__ import annotations
 
 import itertools
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import specs
+from strategies.lifecycle import GONE, model
 
 from .behaviour import require
+from .checks import judge_all
 
 UNKNOWN = {"WorkspaceIds": ["ws-0cf0000000"], "BundleIds": ["wsb-0cf000000"]}
 
@@ -90,6 +96,12 @@ def check_all_match(run, operation: str, exchange, key: str, member: str, wanted
 
 @pytest.mark.conformance(checks=["filters"], operations=["DescribeWorkspaces"])
 def test_describe_workspaces_filters(operation, target_run):
+    """Exclusive filters, UserName needs DirectoryId, unknown ids; each filter narrows the listing, WorkspaceIds answers."""
+    judge_all(lambda: describe_workspaces_filters(operation, target_run),
+              lambda: requested_ids_answered(operation, target_run))
+
+
+def describe_workspaces_filters(operation, target_run):
     """Exclusive filters, UserName needs DirectoryId, unknown ids, and each filter narrows the listing."""
     require(target_run, operation)
     values = workspace_values(target_run)
@@ -153,3 +165,115 @@ def test_describe_workspace_bundles_filters(operation, target_run):
         raise target_run.failure("filters", operation, "Unknown BundleIds not answered with an empty listing",
                                  f"{specs.rule(missing)['description']} The target answered "
                                  f"{exchange.response.describe(300)}.", missing, source(missing), exchange)
+
+
+@pytest.mark.conformance(checks=["filters"], operations=["DescribeWorkspacesConnectionStatus"])
+def test_describe_connection_status_filters(operation, target_run):
+    """WorkspaceIds answers every live WorkSpace asked for, but those the connection rules let it leave out."""
+    requested_ids_answered(operation, target_run)
+
+
+# --- WorkspaceIds answers what was asked --------------------------------------------------------
+
+REQUESTED_EXAMPLES = 15  # requests per operation: each is one call, shrunk to the smallest that fails
+
+
+def omissions(operation: str) -> dict[str, str]:
+    """The WorkSpace states ``operation`` may leave a requested id out in, each with the rule that says so."""
+    lifecycle, out = model(), {}
+    for rule in specs.rules()["connection"]:
+        if rule["kind"] == "may_omit" and rule["operation"] == operation:
+            out.update({state: rule["id"] for state in rule["states"]})
+    gone = [e["id"] for e in specs.rules()["errors"]
+            if e["kind"] == "not_found" and e["outcome"] == "omitted" and operation in (e.get("operations") or ())]
+    excuse = gone[0] if gone else "timing.terminated_visible"
+    out.setdefault(GONE, excuse)
+    for state in lifecycle.states:
+        if GONE in lifecycle.reachable(state):
+            out.setdefault(state, excuse)  # on its way out: it may be gone by the time it is asked for
+    return out
+
+
+def _workspace_states(run) -> dict[str, str]:
+    """Every WorkSpace an unfiltered DescribeWorkspaces lists, with its state."""
+    found, token = {}, None
+    for _ in range(40):
+        exchange = run.call("DescribeWorkspaces", {"NextToken": token} if token else {})
+        for item in listed(exchange, "Workspaces"):
+            if isinstance(item.get("WorkspaceId"), str):
+                found[item["WorkspaceId"]] = item.get("State")
+        body = exchange.response.json
+        token = body.get("NextToken") if isinstance(body, dict) else None
+        if not token:
+            break
+    return found
+
+
+def _answered(run, operation: str, ids: list[str]):
+    """The ids ``operation`` answers for WorkspaceIds=``ids`` (every page), and the first page's exchange."""
+    key = next(name for name, schema in specs.operation(operation)["output"]["properties"].items()
+               if name != "NextToken")
+    first, answered, token = None, set(), None
+    for _ in range(10):
+        exchange = run.call(operation, dict({"WorkspaceIds": ids}, **({"NextToken": token} if token else {})))
+        first = first or exchange
+        if exchange.response.status != 200:
+            return None, exchange
+        answered |= {item.get("WorkspaceId") for item in listed(exchange, key)}
+        body = exchange.response.json
+        token = body.get("NextToken") if isinstance(body, dict) else None
+        if not token:
+            break
+    return answered, first
+
+
+def requested_ids_answered(operation, target_run):
+    """Every requested id of a live WorkSpace is answered, but for the omissions rules.json cites.
+
+    Hypothesis draws lists of ids (live ones, repeated ones, ones that exist
+    nowhere); the live ones are those an unfiltered DescribeWorkspaces lists in
+    a state no rule lets ``operation`` leave out. An id left out is looked up
+    again in a fresh listing before it counts: a WorkSpace may have moved on.
+    """
+    require(target_run, operation, "DescribeWorkspaces")
+    rule = next(r for r in filter_rules(operation, "answers_requested"))
+    may_omit = omissions(operation)
+    target_run.pool(workspaces=3)
+    states = _workspace_states(target_run)
+    live = sorted(w for w, state in states.items() if state not in may_omit)
+    if not live:
+        pytest.skip(f"unjudgeable: the target holds no WorkSpace {operation} must answer for")
+    most = specs.operation(operation)["input"]["definitions"]["WorkspaceIdList"].get("maxItems", 25)
+    unknown = st.from_regex(r"ws-[0-9a-z]{10}", fullmatch=True).filter(lambda i: i not in states)
+    found = []
+
+    @settings(settings.default, max_examples=min(settings.default.max_examples, REQUESTED_EXAMPLES))
+    @given(ids=st.lists(st.one_of(st.sampled_from(live), unknown), min_size=1, max_size=most))
+    def ask(ids):
+        answered, exchange = _answered(target_run, operation, ids)
+        if answered is None:
+            found[:] = [target_run.failure(
+                "filters", operation, f"WorkspaceIds refused ({exchange.response.error_code or exchange.response.status})",
+                f"WorkspaceIds alone is a valid filter, yet the target answered {exchange.response.describe(300)}.",
+                rule["id"], rule["source"], exchange)]
+            raise found[0]
+        missing = [i for i in dict.fromkeys(ids) if i in live and i not in answered]
+        now = _workspace_states(target_run) if missing else {}
+        missing = [i for i in missing if now.get(i, GONE) not in may_omit]
+        if missing:
+            found[:] = [target_run.failure(
+                "filters", operation, f"Requested WorkSpace left out of {operation}",
+                f"Asked for {len(ids)} id(s), {sum(1 for i in ids if i in live)} of them live WorkSpaces; the answer "
+                f"left out {', '.join(f'{i} ({states[i]} before, {now[i]} after)' for i in missing[:5])}, as an "
+                f"unfiltered DescribeWorkspaces listed it before and after the request. {rule['description']} "
+                f"Only WorkSpaces in {sorted(may_omit)} may be left out.", rule["id"], rule["source"], exchange)]
+            raise found[0]
+
+    try:
+        ask()
+    except Exception:
+        # The target moves on between examples; the failure itself is the finding, not a flaky replay.
+        if not found:
+            raise
+    if found:
+        raise found[0]

@@ -2,12 +2,20 @@
 
 For each paginated seed operation the suite follows NextToken to the end and
 checks that the pages' union is the unpaginated listing, without duplicates,
-at most Limit items a page, no token after the last page; a garbage token
-and a token issued for other filters or another operation are rejected.
+at most Limit items a page, no token after the last page. Where the operation
+has a Limit, Hypothesis draws the page size (the model's whole range) and the
+length of the listing, so boundaries between pages of many items are crossed
+too, and a failure shrinks to the fewest items and the smallest Limit that
+show it. A garbage token and a token issued for other filters or another
+operation are rejected.
 """
 from __future__ import annotations
 
+import functools
+
 import pytest
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
 
 import specs
 
@@ -21,6 +29,13 @@ ITEM_ID = {"Workspaces": "WorkspaceId", "Bundles": "BundleId", "Directories": "D
 MAX_PAGES = 200
 DEFAULT_PAGE_MAX = 25
 VANISHING = ("TERMINATING", "TERMINATED")  # may disappear between two listings
+# The id-list filter of each operation with a Limit: it cuts listings of any length up to its maxItems.
+ID_FILTERS = {"DescribeWorkspaces": "WorkspaceIds", "DescribeWorkspaceDirectories": "DirectoryIds"}
+# WorkSpaces a loopback run keeps for drawn listings: more than the largest Limit (25), so that every
+# size crosses a page boundary in the unfiltered listing, and a bounded cost per run.
+PAGED_WORKSPACES = 30
+# Traversals drawn on a real account (read-only, at the documented request rate; no shrinking there).
+REMOTE_EXAMPLES = 3
 
 
 def source(rule_id: str) -> str:
@@ -52,22 +67,33 @@ class Traversal:
             exchange = self.run.call(self.operation, request)
             body = exchange.response.json
             if exchange.response.status != 200 or not isinstance(body, dict):
+                rule = limit_range_rule(self.operation)
+                if token is None and rule and rule["min"] <= self.params.get(rule["member"], 0) <= rule["max"]:
+                    size = self.params[rule["member"]]
+                    raise self.fail(f"{rule['member']}={size} refused",
+                                    f"The first page of {describe(self.params)} was answered "
+                                    f"{exchange.response.describe(300)}; {rule['member']}={size} is within "
+                                    f"{rule['min']}..{rule['max']}, the range the model allows, so the request must "
+                                    "be served.", rule["id"], exchange)
                 raise self.fail(f"Page {len(self.pages) + 1} refused",
-                                f"Following NextToken, page {len(self.pages) + 1} of {self.params} was answered "
-                                f"{exchange.response.describe(300)}; a token the target issued must be honoured.",
+                                f"Following NextToken, page {len(self.pages) + 1} of {describe(self.params)} was "
+                                f"answered {exchange.response.describe(300)}; a token the target issued must be "
+                                "honoured.",
                                 "pagination.complete_traversal", exchange)
             items = [i for i in body.get(self.result_key) or [] if isinstance(i, dict)]
             token = body.get("NextToken") or None
             self.pages.append((items, token, exchange))
             if limit is not None and len(items) > limit:
                 raise self.fail(f"Page of {len(items)} items with Limit={limit}",
-                                f"Page {len(self.pages)} holds {len(items)} items, more than Limit={limit}.",
+                                f"Page {len(self.pages)} of {describe(self.params)} holds {len(items)} items, "
+                                f"more than Limit={limit} (pages so far: {self.sizes()[:20]} items).",
                                 "pagination.page_size.limit_respected", exchange)
             if token is None:
                 return self
             if token in seen_tokens or len(self.pages) >= MAX_PAGES:
                 raise self.fail("The listing never ends",
-                                f"After {len(self.pages)} pages the target still returns a NextToken"
+                                f"After {len(self.pages)} pages of {describe(self.params)} the target still returns "
+                                "a NextToken"
                                 + (" it returned before" if token in seen_tokens else "")
                                 + f"; the last page must carry none (pagination.last_page). Pages' sizes: "
                                 f"{[len(p[0]) for p in self.pages][:20]}.", "pagination.last_page", exchange)
@@ -80,37 +106,61 @@ class Traversal:
     def states(self) -> dict[str, str]:
         return {item.get(self.id_key): item.get("State") for items, _, _ in self.pages for item in items}
 
+    def sizes(self) -> list[int]:
+        return [len(items) for items, _, _ in self.pages]
+
     def check_no_duplicates(self) -> None:
         ids = self.ids()
         repeated = sorted({i for i in ids if ids.count(i) > 1}, key=str)
         if repeated:
             raise self.fail(f"{len(repeated)} item(s) listed twice",
-                            f"Following NextToken over {self.params} returned {repeated[:5]} more than once; "
-                            "each item must appear exactly once.", "pagination.complete_traversal")
+                            f"Following NextToken over {describe(self.params)} returned {repeated[:5]} more than once "
+                            f"(pages of {self.sizes()[:20]} items); each item must appear exactly once.",
+                            "pagination.complete_traversal")
+
+
+def describe(params: dict) -> str:
+    """A request's members for a message, id lists by their length (the drawn listings run to 25 ids)."""
+    shown = {k: (f"<{len(v)} ids>" if isinstance(v, list) and len(v) > 3 else v) for k, v in params.items()}
+    return str(shown)
+
+
+def limit_range_rule(operation: str) -> dict | None:
+    """The rule giving the range of the operation's Limit, if rules.json has one."""
+    return next((rule for rule in specs.rules()["pagination"]
+                 if rule.get("kind") == "limit_range" and operation in rule["operations"]), None)
 
 
 def listing_cases(run, operation: str) -> list[dict]:
     """The filters each operation is paged with (those whose listing cannot change meanwhile)."""
     if operation == "DescribeWorkspaces":
-        stable = stable_workspaces(run)
+        stable = stable_workspaces(run)[:25]
         return [{"WorkspaceIds": stable}] if len(stable) >= 2 else [{}]
     if operation == "DescribeWorkspaceBundles":
         return [{"Owner": "AMAZON"}, {}]
     if operation == "DescribeWorkspacesConnectionStatus":
-        stable = stable_workspaces(run)
+        stable = stable_workspaces(run)[:25]
         return [{"WorkspaceIds": stable}] if stable else [{}]
     return [{}]
 
 
-def stable_workspaces(run) -> list[str]:
-    """Up to 25 live WorkSpaces that will still be listed a moment from now."""
-    pool = run.pool(workspaces=3)
-    if not pool.workspaces:
-        return []
-    exchange = run.call("DescribeWorkspaces", {"WorkspaceIds": pool.workspaces[:25]})
-    body = exchange.response.json if isinstance(exchange.response.json, dict) else {}
-    return [w["WorkspaceId"] for w in body.get("Workspaces") or []
-            if isinstance(w, dict) and w.get("State") not in VANISHING and w.get("WorkspaceId")]
+def stable_workspaces(run, count: int = 3) -> list[str]:
+    """Up to max(count, 25) live WorkSpaces that will still be listed a moment from now.
+
+    At least ``count`` of them where the run may create WorkSpaces and its
+    budget (--max-workspaces) has room.
+    """
+    pool = run.pool(workspaces=count)
+    if count > 25 and len(pool.workspaces) < count:  # one CreateWorkspaces makes at most 25
+        pool = run.pool(workspaces=count)
+    stable = []
+    wanted = pool.workspaces[:max(count, 25)]
+    for first in range(0, len(wanted), 25):
+        exchange = run.call("DescribeWorkspaces", {"WorkspaceIds": wanted[first:first + 25]})
+        body = exchange.response.json if isinstance(exchange.response.json, dict) else {}
+        stable += [w["WorkspaceId"] for w in body.get("Workspaces") or []
+                   if isinstance(w, dict) and w.get("State") not in VANISHING and w.get("WorkspaceId")]
+    return list(dict.fromkeys(stable))
 
 
 def limit_member(operation: str) -> str | None:
@@ -119,28 +169,98 @@ def limit_member(operation: str) -> str | None:
     return "Limit" if "Limit" in properties else None
 
 
+def member_schema(operation: str, member: str) -> dict:
+    """The input schema of one request member, references resolved."""
+    schema = specs.operation(operation)["input"]
+    found = schema.get("properties", {}).get(member, {})
+    while "$ref" in found:
+        found = schema.get("definitions", {}).get(found["$ref"].rsplit("/", 1)[-1], {})
+    return found
+
+
+def page_sizes(operation: str):
+    """Every page size the model allows for the operation's limit member."""
+    schema = member_schema(operation, limit_member(operation))
+    return st.integers(int(schema.get("minimum", 1)), int(schema.get("maximum", DEFAULT_PAGE_MAX)))
+
+
 def traversal(operation, target_run):
-    """Pages of Limit=1 (or the default size) add up to the unpaginated listing, once each."""
+    """Pages of the default size list the operation's listings without duplicates, bounded, to a last page."""
     require(target_run, operation)
     limit_key = limit_member(operation)
-    for params in listing_cases(target_run, operation):
-        reference = Traversal(target_run, operation, params).follow(
-            limit=DEFAULT_PAGE_MAX if limit_key else None)
-        reference.check_no_duplicates()
-        if not limit_key:
-            continue
-        paged = Traversal(target_run, operation, dict(params, **{limit_key: 1})).follow(limit=1)
+    cases = listing_cases(target_run, operation)
+    if limit_key and {} in paged_listings(target_run, operation) and {} not in cases:
+        cases.append({})  # longer than the default page: its boundary is crossed too
+    for params in cases:
+        Traversal(target_run, operation, params).follow(
+            limit=DEFAULT_PAGE_MAX if limit_key else None).check_no_duplicates()
+
+
+@functools.lru_cache(maxsize=None)
+def paged_listings(run, operation: str) -> tuple[dict, ...]:
+    """Listings that cannot change while walked, by length: the first n known items by id, then all of them.
+
+    On loopback targets the run first makes sure there are PAGED_WORKSPACES
+    WorkSpaces (within its budget); the unfiltered listing is used only when
+    it holds more items than an id filter can name and none of them is on
+    its way out. Real accounts get the id-filtered listings only.
+    """
+    member = ID_FILTERS[operation]
+    most = int(member_schema(operation, member).get("maxItems", 25))
+    if operation == "DescribeWorkspaces":
+        ids = stable_workspaces(run, 3 if run.target.remote else PAGED_WORKSPACES)
+    else:
+        ids = list(dict.fromkeys(Traversal(run, operation, {}).follow().ids()))
+    ids = [i for i in ids if isinstance(i, str)]
+    listings = [{member: ids[:n]} for n in range(1, min(most, len(ids)) + 1)]
+    if not run.target.remote:
+        everything = Traversal(run, operation, {}).follow()
+        states = set(everything.states().values())
+        if len(set(everything.ids())) > len(listings) and not states & set(VANISHING):
+            listings.append({})
+    return tuple(listings)
+
+
+def drawn_traversals(operation, target_run):
+    """At drawn page sizes over listings of drawn length, the pages add up to the unpaginated listing once each.
+
+    Hypothesis draws Limit from the model's range and the listing's length
+    (its index in ``paged_listings``); a failing traversal shrinks to the
+    fewest items and the smallest Limit that still fail. Every traversal
+    holds at most Limit items a page, lists no item twice, ends with a page
+    without NextToken, and lists what the same request without Limit lists
+    (whose own pages ``traversal`` judges).
+    """
+    require(target_run, operation)
+    limit_key = limit_member(operation)
+    listings = paged_listings(target_run, operation)
+    if not listings:
+        pytest.skip(f"unjudgeable: {operation} lists nothing to page through")
+    remote = target_run.target.remote
+    current = settings.default
+
+    @settings(current, max_examples=REMOTE_EXAMPLES if remote else current.max_examples,
+              phases=[p for p in current.phases if not (remote and p in (Phase.shrink, Phase.explain))],
+              report_multiple_bugs=False, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    # The listing is drawn first, so a failure shrinks to the fewest items before the smallest Limit.
+    @given(index=st.integers(0, len(listings) - 1), limit=page_sizes(operation))
+    def walk(index, limit):
+        params = listings[index]
+        reference = Traversal(target_run, operation, params).follow()
+        paged = Traversal(target_run, operation, dict(params, **{limit_key: limit})).follow(limit=limit)
         paged.check_no_duplicates()
-        expected = set(reference.ids())
-        states = reference.states()
-        missing = sorted(i for i in expected - set(paged.ids()) if states.get(i) not in VANISHING)
-        extra = sorted(set(paged.ids()) - expected)
-        if missing or extra:
-            raise paged.fail("Paged listing differs from the unpaginated one",
-                             f"With {limit_key}=1 over {params} the pages hold {len(paged.ids())} items in "
-                             f"{len(paged.pages)} pages; missing {missing[:5]}, unexpected {extra[:5]} compared with "
-                             f"the listing without {limit_key} ({len(expected)} items).",
-                             "pagination.complete_traversal")
+        expected, got = set(reference.ids()), set(paged.ids())
+        if expected != got:
+            missing, extra = sorted(expected - got, key=str), sorted(got - expected, key=str)
+            raise paged.fail(
+                f"Pages of {limit_key}={limit} differ from the unpaginated listing",
+                f"Over {describe(params)} the pages of {limit_key}={limit} hold {len(got)} distinct items "
+                f"(pages of {paged.sizes()[:20]} items), the same request without {limit_key} {len(expected)} "
+                f"(pages of {reference.sizes()[:20]}); only without {limit_key}: {missing[:5]}, only with it: "
+                f"{extra[:5]}. Every matching item must be listed once whatever the page size.",
+                "pagination.complete_traversal")
+
+    walk()
 
 
 def garbage_token(run) -> str:
@@ -228,6 +348,8 @@ def foreign_token_rejected(operation, target_run):
 
 @pytest.mark.conformance(checks=["pagination"], operations=OPERATIONS)
 def test_pagination(operation, target_run):
-    """A complete traversal, then a garbage token and a foreign token, each refused."""
-    judge_all(lambda: traversal(operation, target_run), lambda: garbage_token_rejected(operation, target_run),
+    """Complete traversals (at drawn page sizes where there is a Limit), then a garbage and a foreign token refused."""
+    # Drawn traversals first: of two failures under one rule the cell keeps the first, the shrunk one.
+    parts = [lambda: drawn_traversals(operation, target_run)] if limit_member(operation) else []
+    judge_all(*parts, lambda: traversal(operation, target_run), lambda: garbage_token_rejected(operation, target_run),
               lambda: foreign_token_rejected(operation, target_run))

@@ -15,7 +15,9 @@ from .store import Store, WorkspaceRecord, load_seed
 __all__ = ["Backend"]
 
 _UNDEFINED_USER = "[UNDEFINED]"
-_STUCK_FAULTS = {"stuck_pending": "PENDING", "stuck_rebooting": "REBOOTING"}
+_STUCK_FAULTS = {"stuck_pending": "PENDING", "stuck_rebooting": "REBOOTING", "stuck_rebuilding": "REBUILDING"}
+# Faults that send a transitional state somewhere the state graph does not: (state, where it settles instead).
+_SETTLE_FAULTS = {"rebuild_ends_stopped": ("REBUILDING", "STOPPED")}
 # Which transitional state each action enters.
 _ACTION_STATE = {
     "StartWorkspaces": "STARTING",
@@ -47,8 +49,9 @@ class Backend:
         self.contract = contract()
         self.paginator = Paginator(os.urandom(16))
         self.faults = validate_fault_names(faults)
-        self.lifecycle = Lifecycle(self.contract.settle, transition_seconds=transition_seconds,
+        self.lifecycle = Lifecycle(self._settle_map(), transition_seconds=transition_seconds,
                                    polls_per_state=polls_per_state, stuck=self._stuck())
+        self._available_polls: dict[str, int] = {}  # describes that showed each WorkSpace AVAILABLE
         self.store = Store(self.seed_data, rng_seed)
         self.handlers = {
             "CreateTags": self.create_tags,
@@ -70,17 +73,26 @@ class Backend:
     def _stuck(self) -> frozenset:
         return frozenset(state for fault, state in _STUCK_FAULTS.items() if fault in self.faults)
 
+    def _settle_map(self) -> dict[str, str]:
+        settle = dict(self.contract.settle)
+        for fault, (state, instead) in _SETTLE_FAULTS.items():
+            if fault in self.faults:
+                settle[state] = instead
+        return settle
+
     def set_faults(self, names) -> None:
         """Switch to exactly the faults ``names`` (ValueError for an unknown one)."""
         chosen = validate_fault_names(names)
         with self.lock:
             self.faults = chosen
             self.lifecycle.stuck = self._stuck()
+            self.lifecycle.settle_map = self._settle_map()
 
     def reset(self) -> None:
         """Forget every WorkSpace and tag: back to the seeded start state."""
         with self.lock:
             self.store = Store(self.seed_data, self.rng_seed)
+            self._available_polls = {}
 
     def handle(self, operation: str, params: dict) -> dict:
         """Run ``operation`` on validated ``params``; raises ApiError for AWS errors."""
@@ -253,6 +265,8 @@ class Backend:
         for request in params["Workspaces"]:
             code, message = self._creation_refusal(request)
             if code:
+                if code == "ResourceExists.WorkSpace" and "create_keeps_refused_workspace" in self.faults:
+                    self._new_workspace(request)  # stored before the user check refused it
                 failed.append({"WorkspaceRequest": request, "ErrorCode": code, "ErrorMessage": message})
                 continue
             record = self._new_workspace(request)
@@ -266,6 +280,8 @@ class Backend:
             return "ResourceNotFound.Directory", "The specified directory could not be found in the specified region."
         if bundle_id not in self.store.bundles:
             return "ResourceNotFound.Bundle", f"The specified bundle {bundle_id} could not be found."
+        if "create_fails_every_request" in self.faults:  # the directory's user table is never filled
+            return "ResourceNotFound.User", f"The user {user} could not be found in the directory {directory_id}."
         if user != _UNDEFINED_USER:
             for other in self._all_live():
                 if other.directory_id == directory_id and other.user_name.lower() == user.lower():
@@ -379,6 +395,8 @@ class Backend:
         records = self._all_live()
         if "filters_ignored" not in self.faults:
             ids = params.get("WorkspaceIds")
+            if ids is not None and "describe_ids_drops_last" in self.faults:
+                ids = ids[:-1]  # the loop over the requested ids stops one short
             if ids is not None:
                 records = [r for r in records if r.workspace_id in ids]
             for member, attribute in (("DirectoryId", "directory_id"), ("UserName", "user_name"),
@@ -391,6 +409,8 @@ class Backend:
         page, token = self.paginator.page("DescribeWorkspaces", params, [(r.seq, r) for r in records],
                                           self._limit(params), self.faults)
         out = {"Workspaces": [self.render_workspace(r) for r in page]}
+        if "available_regresses_to_pending" in self.faults:
+            self._stale_launch_state(page, out["Workspaces"])
         for record in page:
             self.lifecycle.observed(record)
             if record.state == GONE:
@@ -398,6 +418,19 @@ class Backend:
         if token:
             out["NextToken"] = token
         return out
+
+    def _stale_launch_state(self, page: list, rendered: list) -> None:
+        """available_regresses_to_pending: the launch cache behind State is refreshed one describe late, once.
+
+        The second describe that finds a WorkSpace AVAILABLE still reads PENDING from the cache.
+        """
+        for record, item in zip(page, rendered):
+            if record.state != "AVAILABLE":
+                continue
+            shown = self._available_polls.get(record.workspace_id, 0)
+            self._available_polls[record.workspace_id] = shown + 1
+            if shown == 1:
+                item["State"] = "PENDING"
 
     def describe_workspace_directories(self, params: dict) -> dict:
         self._check_filters("DescribeWorkspaceDirectories", params)
@@ -463,6 +496,8 @@ class Backend:
             connection = "DISCONNECTED" if record.state == "AVAILABLE" else "UNKNOWN"
             if record.state == "STOPPED" and "connected_while_stopped" in self.faults:
                 connection = "CONNECTED"
+            if connection == "DISCONNECTED" and "connection_status_omits_available" in self.faults:
+                continue  # no connection was ever recorded for it
             statuses.append({"WorkspaceId": record.workspace_id, "ConnectionState": connection,
                              "ConnectionStateCheckTimestamp": stamp})
         out = {"WorkspacesConnectionStatus": statuses}
@@ -533,18 +568,30 @@ class Backend:
     def act(self, params: dict, operation: str) -> dict:
         """Start, Stop, Reboot, Rebuild or Terminate: refusals become FailedRequests entries."""
         allowed, modes, code = self.contract.preconditions[operation]
-        failed = []
-        for request in params[_ACTION_KEY[operation]]:
+        failed, requests = [], params[_ACTION_KEY[operation]]
+
+        def refuse(index: int, entry: dict) -> None:
+            if "failed_entry_off_by_one" in self.faults and index + 1 < len(requests):
+                entry = dict(entry, WorkspaceId=requests[index + 1].get("WorkspaceId"))
+            failed.append({k: v for k, v in entry.items() if v is not None})
+
+        for index, request in enumerate(requests):
             workspace_id = request.get("WorkspaceId")
+            if failed and "batch_fails_after_first_refusal" in self.faults:
+                refuse(index, dict(failed[0], WorkspaceId=workspace_id))  # the first error is never cleared
+                continue
             record = self._live(workspace_id)
             if record is None:
-                failed.append({"WorkspaceId": workspace_id, "ErrorCode": "ResourceNotFound.Workspace",
+                refuse(index, {"WorkspaceId": workspace_id, "ErrorCode": "ResourceNotFound.Workspace",
                                "ErrorMessage": f"The WorkSpace {workspace_id} could not be found."}
-                              if workspace_id else
-                              {"ErrorCode": "InvalidParameterValuesException",
-                               "ErrorMessage": "The request does not name a WorkspaceId."})
+                       if workspace_id else
+                       {"ErrorCode": "InvalidParameterValuesException",
+                        "ErrorMessage": "The request does not name a WorkspaceId."})
                 continue
             if operation == "TerminateWorkspaces":
+                if "terminate_removes_at_once" in self.faults:
+                    del self.store.workspaces[workspace_id]  # deleted in the request, never TERMINATING
+                    continue
                 if record.state not in ("TERMINATING", "TERMINATED") and "terminated_stays_available" not in self.faults:
                     self.lifecycle.enter(record, "TERMINATING")
                 continue
@@ -554,12 +601,20 @@ class Backend:
             too_soon = waited < self.contract.min_seconds_in_state.get(operation, {}).get(record.state, 0)
             if not ignore and (record.state not in allowed or too_soon or (modes and mode not in modes)):
                 why = (f"state {record.state}" if record.state not in allowed or too_soon else f"running mode {mode}")
-                failed.append({"WorkspaceId": workspace_id, "ErrorCode": code,
+                refuse(index, {"WorkspaceId": workspace_id, "ErrorCode": code,
                                "ErrorMessage": f"The WorkSpace {workspace_id} cannot be changed by {operation} "
                                                f"in {why}."})
-                continue
+                if "refused_action_still_applied" not in self.faults:
+                    continue
             target = _ACTION_STATE[operation]
             if operation == "StopWorkspaces" and "skip_stopping" in self.faults:
                 target = "STOPPED"
+            if operation == "StartWorkspaces" and mode == "AUTO_STOP" and "start_leaves_stopped" in self.faults:
+                continue  # AutoStop WorkSpaces are left to resume on a user's connection, which never comes
             self.lifecycle.enter(record, target)
+            if ("start_stop_report_done_as_failed" in self.faults and operation in ("StartWorkspaces", "StopWorkspaces")
+                    and record.state not in allowed):
+                refuse(index, {"WorkspaceId": workspace_id, "ErrorCode": code,
+                               "ErrorMessage": f"The WorkSpace {workspace_id} cannot be changed by {operation} "
+                                               f"in state {record.state}."})
         return {"FailedRequests": failed}

@@ -12,6 +12,15 @@ __all__ = ["Paginator"]
 
 # Members that may change between the pages of one listing.
 _UNBOUND = frozenset({"NextToken", "Limit"})
+# The rows one read of the backing query returns (page_cap_skips_by_limit cuts pages there).
+_BATCH = 10
+
+
+def _listed_id(item) -> str:
+    """The id a listing shows for ``item``: a record's WorkSpace id, or a rendered structure's first *Id member."""
+    if isinstance(item, dict):
+        return next((str(value) for key, value in item.items() if key.endswith("Id")), "")
+    return str(getattr(item, "workspace_id", ""))
 
 
 class Paginator:
@@ -68,11 +77,27 @@ class Paginator:
                 if "page_duplicates_item" in faults and start > 0:
                     start -= 1
         size = len(keyed_items) if "limit_ignored" in faults else max(1, page_size)
-        chosen = keyed_items[start:start + size]
-        more = start + size < len(keyed_items)
+        limited = request.get("Limit") is not None
+        served = size
+        if limited and "page_overfilled_by_peek" in faults:
+            served = size + 1  # the item read ahead to learn whether more remain goes out too
+        if limited and "page_cap_skips_by_limit" in faults:
+            served = min(size, _BATCH)  # one batch of the backing query, while the offset moves by Limit
+        chosen = keyed_items[start:start + served]
+        end = start + size
+        more = end < len(keyed_items)
+        if limited and "last_partial_page_lost" in faults:
+            # Pages counted as len // Limit: a last page shorter than Limit is never announced.
+            more = end < len(keyed_items) - len(keyed_items) % size
         next_token = None
         if more:
-            next_token = self.encode(operation, request, chosen[-1][0])
+            last = keyed_items[end - 1]  # where the page as cut ends; the next one starts after it
+            if "token_marks_first_item" in faults:
+                last = chosen[0]
+            elif "token_names_highest_id" in faults:
+                # Written as if listings were sorted by id; they are sorted by creation.
+                last = max(chosen, key=lambda pair: _listed_id(pair[1]))
+            next_token = self.encode(operation, request, last[0])
         elif "endless_next_token" in faults:
             last = chosen[-1][0] if chosen else (keyed_items[-1][0] if keyed_items else 0)
             next_token = self.encode(operation, request, last)

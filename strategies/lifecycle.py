@@ -149,6 +149,18 @@ class LifecycleModel:
         """The states a WorkSpace may be in right after ``operation`` from ``state`` succeeds."""
         return {edge["to"] for edge in self.action_edges(operation, state, running_mode)}
 
+    def transitional_entries(self, operation: str, state: str | None, running_mode: str | None = None) -> set[str]:
+        """The transitional states an accepted ``operation`` from ``state`` must show before it settles.
+
+        Empty when the action may also lead straight to a settled state (a modified
+        WorkSpace may stay AVAILABLE) or to a state rules.json calls rarely observed:
+        then no poll need ever show one.
+        """
+        entries = self.entry_states(operation, state, running_mode)
+        if not entries or any(self.is_settled(s) or self.states[s].get("rarely_observed") for s in entries):
+            return set()
+        return entries
+
     # --- preconditions ---------------------------------------------------------------------
 
     def precondition(self, operation: str) -> dict | None:

@@ -116,6 +116,24 @@ def _five(env):
     return [env.create(user=f"user{i}") for i in range(5)]
 
 
+def _walks(env, count, *limits):
+    """Per Limit, walking ``count`` new WorkSpaces: (items listed, distinct items, largest page)."""
+    for i in range(count):
+        env.create(user=f"user{i}")
+    seen = []
+    for limit in limits:
+        ids, sizes, token = [], [], None
+        while len(sizes) < 30:
+            page = env.raw("DescribeWorkspaces", dict(Limit=limit, **({"NextToken": token} if token else {})))[2]
+            ids += [w["WorkspaceId"] for w in page["Workspaces"]]
+            sizes.append(len(page["Workspaces"]))
+            token = page.get("NextToken")
+            if not token:
+                break
+        seen.append((len(ids), len(set(ids)), max(sizes)))
+    return seen
+
+
 def _tagged_directory(env):
     env.client.create_tags(ResourceId=env.directories[0], Tags=[{"Key": "team", "Value": "blue"}])
     return env.directories[0]
@@ -246,6 +264,17 @@ SCENARIOS = {
             "DirectoryId": env.directories[0],
             "NextToken": env.raw("DescribeWorkspaces", {"Limit": 2})[2]["NextToken"]}))[1],
         (400, "InvalidParameterValuesException"), (200, None)),
+    # Limit=1 walks first: these page-boundary bugs show only with larger pages (but the read-ahead one).
+    "token_marks_first_item": (
+        lambda env: _walks(env, 5, 1, 3), [(5, 5, 1), (5, 5, 3)], [(5, 5, 1), (9, 5, 3)]),
+    "token_names_highest_id": (
+        lambda env: _walks(env, 5, 1, 3), [(5, 5, 1), (5, 5, 3)], [(5, 5, 1), (6, 5, 3)]),
+    "last_partial_page_lost": (
+        lambda env: _walks(env, 5, 1, 2), [(5, 5, 1), (5, 5, 2)], [(5, 5, 1), (4, 4, 2)]),
+    "page_cap_skips_by_limit": (
+        lambda env: _walks(env, 12, 1, 11), [(12, 12, 1), (12, 12, 11)], [(12, 12, 1), (11, 11, 10)]),
+    "page_overfilled_by_peek": (
+        lambda env: _walks(env, 5, 1, 2), [(5, 5, 1), (5, 5, 2)], [(9, 5, 2), (7, 5, 3)]),
     "tags_append_duplicate_key": (
         lambda env: (env.client.create_tags(ResourceId=env.directories[0], Tags=[{"Key": "k", "Value": "1"}]),
                      env.client.create_tags(ResourceId=env.directories[0], Tags=[{"Key": "k", "Value": "2"}]),
@@ -289,6 +318,84 @@ def _paginate(env):
 
 
 SCENARIOS["token_ignored_with_limit"] = (_paginate, (5, 5), ("PaginationError", 5))
+
+UNKNOWN_WORKSPACE = "ws-0000000000"
+
+
+def _available(env, user="alice", mode="AUTO_STOP"):
+    workspace_id = env.create(user=user, mode=mode)
+    env.settle(workspace_id)
+    return workspace_id
+
+
+def _act(env, operation, *workspace_ids):
+    """Send ``operation`` for ``workspace_ids``; the ids its FailedRequests name (UNKNOWN kept, live ones as 'live')."""
+    key = {"StartWorkspaces": "StartWorkspaceRequests", "StopWorkspaces": "StopWorkspaceRequests",
+           "RebootWorkspaces": "RebootWorkspaceRequests"}[operation]
+    failed = env.raw(operation, {key: [{"WorkspaceId": w} for w in workspace_ids]})[2]["FailedRequests"]
+    return [e.get("WorkspaceId") if e.get("WorkspaceId") == UNKNOWN_WORKSPACE else "live" for e in failed]
+
+
+def _users_workspaces(env, user):
+    env.create(user=user)
+    env.raw("CreateWorkspaces", {"Workspaces": [
+        {"DirectoryId": env.directories[0], "UserName": user, "BundleId": env.bundle}]})
+    return len(env.raw("DescribeWorkspaces", {"DirectoryId": env.directories[0], "UserName": user})[2]["Workspaces"])
+
+
+SCENARIOS.update({
+    "create_fails_every_request": (
+        lambda env: len(env.raw("CreateWorkspaces", {"Workspaces": [
+            {"DirectoryId": env.directories[0], "UserName": "zoe", "BundleId": env.bundle}]})[2]["FailedRequests"]),
+        0, 1),
+    "start_stop_report_done_as_failed": (
+        lambda env: (lambda w: (_act(env, "StopWorkspaces", w), env.state(w)))(_available(env)),
+        ([], "STOPPING"), (["live"], "STOPPING")),
+    "failed_entry_off_by_one": (
+        lambda env: _act(env, "RebootWorkspaces", UNKNOWN_WORKSPACE, _available(env)),
+        [UNKNOWN_WORKSPACE], ["live"]),
+    "batch_fails_after_first_refusal": (
+        lambda env: (lambda w: (_act(env, "RebootWorkspaces", UNKNOWN_WORKSPACE, w), env.state(w)))(_available(env)),
+        ([UNKNOWN_WORKSPACE], "REBOOTING"), ([UNKNOWN_WORKSPACE, "live"], "AVAILABLE")),
+    "refused_action_still_applied": (
+        lambda env: (lambda w: (_act(env, "StartWorkspaces", w), env.state(w)))(_available(env)),
+        (["live"], "AVAILABLE"), (["live"], "STARTING")),
+    "create_keeps_refused_workspace": (lambda env: _users_workspaces(env, "alice"), 1, 2),
+    "describe_ids_drops_last": (
+        lambda env: len(env.raw("DescribeWorkspaces", {"WorkspaceIds": [env.create("a"), env.create("b")]})[2]
+                        ["Workspaces"]),
+        2, 1),
+    "connection_status_omits_available": (
+        lambda env: len(env.raw("DescribeWorkspacesConnectionStatus", {"WorkspaceIds": [_available(env)]})[2]
+                        ["WorkspacesConnectionStatus"]),
+        1, 0),
+})
+
+
+def _states_after(env, operation, polls, *, stopped=False):
+    """The states ``polls`` describes show after ``operation`` on a settled AutoStop WorkSpace (STOPPED if asked)."""
+    workspace_id = _stopped(env) if stopped else env.create()
+    if not stopped:
+        env.state(workspace_id)  # PENDING
+        env.state(workspace_id)  # AVAILABLE
+    key = operation.replace("Workspaces", "WorkspaceRequests")
+    env.raw(operation, {key: [{"WorkspaceId": workspace_id}]})
+    return [env.state(workspace_id) for _ in range(polls)]
+
+
+SCENARIOS.update({
+    "stuck_rebuilding": (lambda env: _states_after(env, "RebuildWorkspaces", 4),
+                         ["REBUILDING", "AVAILABLE", "AVAILABLE", "AVAILABLE"], ["REBUILDING"] * 4),
+    "terminate_removes_at_once": (lambda env: _states_after(env, "TerminateWorkspaces", 2),
+                                  ["TERMINATING", "TERMINATED"], ["GONE", "GONE"]),
+    "start_leaves_stopped": (lambda env: _states_after(env, "StartWorkspaces", 2, stopped=True),
+                             ["STARTING", "AVAILABLE"], ["STOPPED", "STOPPED"]),
+    "rebuild_ends_stopped": (lambda env: _states_after(env, "RebuildWorkspaces", 2),
+                             ["REBUILDING", "AVAILABLE"], ["REBUILDING", "STOPPED"]),
+    "available_regresses_to_pending": (lambda env: (lambda w: [env.state(w) for _ in range(4)])(env.create()),
+                                       ["PENDING", "AVAILABLE", "AVAILABLE", "AVAILABLE"],
+                                       ["PENDING", "AVAILABLE", "PENDING", "AVAILABLE"]),
+})
 
 
 def test_catalogue_is_large_and_covers_every_check():

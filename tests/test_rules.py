@@ -33,6 +33,7 @@ SECTIONS = {
     "errors": "errors.",
     "timing": "timing.",
     "defaults": "defaults.",
+    "observation": "observation.",
 }
 REQUIRED_PRECONDITIONS = {
     "StartWorkspaces", "StopWorkspaces", "RebootWorkspaces", "RebuildWorkspaces",
