@@ -10,19 +10,10 @@ import pytest
 from conformance import test_pagination
 from conformance.checks import CheckFailure
 from conformance.run import Options, Run
-from emulator import Emulator
 
 from .servers import CountingProxy
 
 OPERATIONS = ["DescribeWorkspaces", "CreateWorkspaces", "TerminateWorkspaces"]
-
-
-@pytest.fixture
-def emulator():
-    server = Emulator(port=0, polls_per_state=1)
-    server.start()
-    yield server
-    server.stop()
 
 
 def test_drawn_traversals_use_many_page_sizes_and_cross_boundaries_at_them(emulator):

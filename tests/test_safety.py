@@ -36,14 +36,6 @@ GONE = ("TERMINATING", "TERMINATED")
 # --- helpers ------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def emulator():
-    server = Emulator(port=0, polls_per_state=1)
-    server.start()
-    yield server
-    server.stop()
-
-
 def someone_elses_workspace(client) -> str:
     """A WorkSpace created before the run, without our tag: the run must never touch it."""
     directory = client.describe_workspace_directories()["Directories"][0]["DirectoryId"]
