@@ -26,10 +26,8 @@ from .checks import CheckFailure, Exchange
 from .cleanup import run_tags
 from .client import reproduce_call
 from .run import NOT_IMPLEMENTED
-from .timing import CAP_S
 
 MODIFY = "ModifyWorkspaceProperties"
-LOOPBACK_DEADLINE = CAP_S  # the longest any state is given on a loopback target (see conformance.timing)
 STRICT_MAX_POLLS = 5  # polls a transitional state may last under the polled clock
 REMOTE_BACKOFF = (5.0, 60.0)  # first and longest pause between polls on real endpoints
 LOOPBACK_BACKOFF = (0.05, 1.0)

@@ -77,7 +77,9 @@ def test_a_narrow_selection_has_no_empty_parameter_set_skips(tmp_path):
     run = run_suite(tmp_path, "--operations", "DescribeTags", "--checks", "tags", "-rs")
     assert run.returncode == 0, run.output[-2000:]
     assert "empty parameter set" not in run.output
-    assert pytest_counts(run.output) == {"passed": 1, "deselected": pytest_counts(run.output).get("deselected", 0)}
+    counts = pytest_counts(run.output)
+    counts.pop("deselected", None)  # the tests with nothing to judge are left out, not skipped
+    assert counts == {"passed": 1}
     cells = {(op, check) for op, entry in run.data()["operations"].items() for check in entry["checks"]}
     assert cells == {("DescribeTags", "tags")}
 
