@@ -166,10 +166,10 @@ def _follow_actions(run, exchange: Exchange, shape) -> None:
         else:
             continue
         if verdict is not None:
-            raise run.failure(
-                verdict.check, operation, verdict.title,
-                f"{verdict.message} The answer {told} ({workspace_id} was {before} just before the request, "
-                f"{after} right after it).", verdict.rule, verdict.source, exchange)
+            raise run.failure(verdict.check, verdict.rule, verdict.title,
+                              f"{verdict.message} The answer {told} ({workspace_id} was {before} just before the request, "
+                f"{after} right after it).",
+                              operation=operation, exchange=exchange)
 
 
 def _follow_creation(run, exchange: Exchange) -> None:
@@ -194,17 +194,13 @@ def _follow_creation(run, exchange: Exchange) -> None:
                         and str(e["WorkspaceRequest"].get("UserName", "")).lower() == user.lower()]
             told = (f"the answer reported the request for {user!r} failed with "
                     f"{reported[0].get('ErrorCode')!r}" if reported else "the answer did not list it in PendingRequests")
-            raise run.failure(
-                "state_transition", operation, "A WorkSpace the answer did not report created exists",
-                f"After CreateWorkspaces, {workspace['WorkspaceId']} (user {user!r}, state {workspace.get('State')}) "
+            raise run.failure("state_transition", rule, "A WorkSpace the answer did not report created exists",
+                              f"After CreateWorkspaces, {workspace['WorkspaceId']} (user {user!r}, state {workspace.get('State')}) "
                 f"is listed in {directory}, where it was not before; {told}. By {rule} every new WorkSpace is "
                 "returned in PendingRequests, and a request reported failed leaves nothing behind.",
-                rule, _source(rule), exchange)
+                              operation=operation, exchange=exchange)
     _pending_visible(run, exchange, sorted(pending_ids))
 
-
-def _source(rule_id: str) -> str:
-    return specs.rule(rule_id)["source"]
 
 
 def _pending_visible(run, exchange: Exchange, ids: list[str]) -> None:
@@ -228,11 +224,11 @@ def _pending_visible(run, exchange: Exchange, ids: list[str]) -> None:
             time.sleep(delay)
             delay = min(delay * 1.5, 5.0)
     bound = f"{polls} polls" if strict else f"{limit:.0f} s"
-    raise run.failure(
-        "state_transition", exchange.operation, "A WorkSpace reported pending is never described",
-        f"CreateWorkspaces returned {', '.join(missing)} in PendingRequests, yet DescribeWorkspaces did not return "
+    raise run.failure("state_transition", rule, "A WorkSpace reported pending is never described",
+                      f"CreateWorkspaces returned {', '.join(missing)} in PendingRequests, yet DescribeWorkspaces did not return "
         f"{'it' if len(missing) == 1 else 'them'} within {bound}; by {rule} a new WorkSpace is describable "
-        "(as PENDING) within that time.", rule, _source(rule), exchange)
+        "(as PENDING) within that time.",
+                      operation=exchange.operation, exchange=exchange)
 
 
 # --- the part of the state_transition cell ---------------------------------------------------

@@ -22,10 +22,11 @@ import pytest
 import specs
 from strategies.lifecycle import ACTIONS, GONE, LifecycleModel, Outcome, Verdict, model
 
+from . import checks
 from .checks import CheckFailure, Exchange
 from .cleanup import run_tags
 from .client import reproduce_call
-from .run import NOT_IMPLEMENTED
+from .coverage import skip_not_implemented
 
 MODIFY = "ModifyWorkspaceProperties"
 STRICT_MAX_POLLS = 5  # polls a transitional state may last under the polled clock
@@ -42,8 +43,7 @@ def require(run, *operations: str, purpose: str = "") -> None:
     """Skip unless the target implements, and the run may send, every one of ``operations``."""
     for operation in operations:
         if not run.implemented(operation):
-            why = f" ({purpose})" if purpose else ""
-            pytest.skip(f"{NOT_IMPLEMENTED}: {operation} is not implemented by the target{why}")
+            skip_not_implemented(operation, f" ({purpose})" if purpose else "")
         if not run.may_send(operation):
             pytest.skip(f"read-only: {operation} may change resources; pass --allow-mutations")
 
@@ -349,13 +349,8 @@ class LifecycleDriver:
             reproduce = self.reproduction(workspace_id)
         else:
             reproduce = exchange.reproduction() if exchange else ""
-        raise CheckFailure(
-            check=verdict.check, operation=verdict.operation, title=verdict.title, message=verdict.message,
-            rule=verdict.rule, source=verdict.source,
-            request=exchange.request_for_report() if exchange else {},
-            response=exchange.response.to_report() if exchange else {},
-            reproduce=reproduce,
-        )
+        raise checks.failure(verdict.check, verdict.rule, verdict.title, verdict.message, exchange=exchange,
+                             operation=verdict.operation, reproduce=reproduce)
 
     def reproduction(self, workspace_id: str) -> str:
         """A boto3 program that sends the last call on ``workspace_id`` again, then polls as the run did.

@@ -1,10 +1,16 @@
-"""The check registry, the checks over single exchanges, and the failure type.
+"""The checks: each declared once, the exchange checks themselves, and the one failure type.
 
-A check is a small named function registered with :func:`check`. It receives an
-:class:`Exchange` (one request and the response it earned) and raises
-:class:`CheckFailure` when the target deviates from the contract. Behavioural
-checks that span several calls (state rules, pagination, tags, filters) raise
-the same failure type from their own tests.
+A check is declared in one place. An exchange check is a function decorated with
+:func:`check` (the function is its identity: its name is the check's name, its
+docstring's first line what it judges); a check that needs several calls (state
+rules, pagination, tags, filters) is declared with :func:`behaviour_check` and
+judged by the conformance test of that name. :data:`CHECKS` holds them all in
+report order, and every list of checks (tiers, the checks each test runs, the
+report schema's enum, the README's table, the emulator's fault catalogue) is
+derived from it or held against it by a self-test.
+
+Every failure is built by :func:`failure` from a rule id; its source, evidence
+and tier are looked up, never passed by hand.
 """
 from __future__ import annotations
 
@@ -12,38 +18,18 @@ import collections
 import dataclasses
 import functools
 import json
-from typing import Any, Callable
+from typing import Any, Callable, NoReturn
 
 import jsonschema
 
 import specs
 
 TIERS = ("core", "complete", "strict")
+# What a check judges: answers to valid requests, to invalid ones, to any request, or a behaviour over calls.
+APPLIES_TO = ("valid", "invalid", "any", "behaviour")
 
-# The stable check names of the reports, with the tier each counts in.
-CHECK_TIERS = {
-    "implemented": "core",
-    "not_a_server_error": "core",
-    "response_schema": "core",
-    "response_enum": "core",
-    "error_shape": "core",
-    "content_type": "strict",
-    "positive_data_acceptance": "complete",
-    "negative_data_rejection": "complete",
-    "error_code": "strict",
-    "state_precondition": "complete",
-    "state_transition": "complete",
-    "async_completion": "complete",
-    "use_after_terminate": "complete",
-    "pagination": "complete",
-    "tags": "complete",
-    "filters": "complete",
-    "client_features": "complete",
-}
-
-API_DOCS = "https://docs.aws.amazon.com/workspaces/latest/api/API_{operation}.html"
+API_DOCS = specs.API_DOCS
 JSON_CONTENT_TYPES = ("application/x-amz-json-1.1", "application/json")
-COMMON_ERRORS = "https://docs.aws.amazon.com/workspaces/latest/api/CommonErrors.html"
 # Answers that say "slow down", not "wrong": retried by the client, never judged.
 THROTTLING_CODES = {"ThrottlingException", "Throttling", "TooManyRequestsException", "RequestLimitExceeded"}
 
@@ -153,26 +139,20 @@ class Exchange:
         return {"operation": self.operation, "params": self.params}
 
 
-# Members whose values name existing resources (directly or as lists).
-REFERENCE_MEMBERS = {
-    "WorkspaceId", "WorkspaceIds", "DirectoryId", "DirectoryIds", "BundleId", "BundleIds",
-    "ResourceId", "ImageId", "ImageIds", "GroupId", "GroupIds", "AliasId", "AliasIds",
-}
-
-
 def _referenced_ids(value, key: str | None = None):
+    """Values of members naming existing resources, directly or in lists (``specs.reference_members``)."""
     if isinstance(value, dict):
         for name, item in value.items():
             yield from _referenced_ids(item, name)
     elif isinstance(value, list):
         for item in value:
             yield from _referenced_ids(item, key)
-    elif isinstance(value, str) and key in REFERENCE_MEMBERS:
+    elif isinstance(value, str) and key in specs.reference_members():
         yield value
 
 
 class CheckFailure(AssertionError):
-    """A deviation from the contract found by one check on one operation."""
+    """A deviation from the contract found by one check on one operation; built by :func:`failure`."""
 
     def __init__(
         self,
@@ -183,10 +163,12 @@ class CheckFailure(AssertionError):
         message: str,
         rule: str,
         source: str,
-        tier: str | None = None,
+        evidence: str,
+        tier: str,
         request: dict | None = None,
         response: dict | None = None,
         reproduce: str = "",
+        exchange_text: str = "",
     ) -> None:
         self.check = check
         self.operation = operation
@@ -194,21 +176,19 @@ class CheckFailure(AssertionError):
         self.message = message
         self.rule = rule
         self.source = source
-        self.tier = tier or CHECK_TIERS[check]
+        self.evidence = evidence
+        self.tier = tier
         self.request = request or {}
         self.response = response or {}
         self.reproduce = reproduce
+        self.exchange_text = exchange_text  # the request and answer, in short, for the console
         super().__init__(self.render())
 
     def render(self) -> str:
-        lines = [
-            f"[{self.check}] {self.operation}: {self.title}",
-            "",
-            self.message,
-            "",
-            f"Rule: {self.rule} ({self.tier})",
-            f"Source: {self.source}",
-        ]
+        lines = [f"[{self.check}] {self.operation}: {self.title}", "", self.message]
+        if self.exchange_text:
+            lines += ["", self.exchange_text]
+        lines += ["", f"Rule: {self.rule} ({self.tier}, {self.evidence})", f"Source: {self.source}"]
         if self.reproduce:
             lines += ["", "Reproduce with:", "", self.reproduce]
         return "\n".join(lines)
@@ -220,6 +200,7 @@ class CheckFailure(AssertionError):
             "tier": self.tier,
             "rule": self.rule,
             "source": self.source,
+            "evidence": self.evidence,
             "title": self.title,
             "message": self.message,
             "request": self.request,
@@ -248,13 +229,18 @@ def judge_all(*parts: Callable[[], None]) -> None:
     """
     import pytest
 
+    from .coverage import NotImplementedSkip
+
     failures: list[AssertionError] = []
     skips: list[str] = []
+    lacking: list[NotImplementedSkip] = []  # parts that could not judge because the target lacks an operation
     for part in parts:
         try:
             part()
         except pytest.skip.Exception as skip:
             skips.append(str(skip.msg))
+            if isinstance(skip, NotImplementedSkip):
+                lacking.append(skip)
         except AssertionError as failure:
             failures.append(failure)
     failures = _distinct(failures)
@@ -263,11 +249,10 @@ def judge_all(*parts: Callable[[], None]) -> None:
     if failures:
         raise ExceptionGroup(f"{len(failures)} failures", failures)
     if skips and len(skips) == len(parts):
-        pytest.skip("; ".join(dict.fromkeys(skips)))
-
-
-# Exchange checks that judge what a successful body holds, so its reproduction rebuilds what the body lists.
-BODY_CHECKS = {"response_schema", "response_enum"}
+        reason = "; ".join(dict.fromkeys(skips))
+        if lacking:
+            raise NotImplementedSkip(lacking[0].operation, reason)
+        pytest.skip(reason)
 
 
 def _listed_at_fault(body, path) -> bool | frozenset:
@@ -285,77 +270,122 @@ def _listed_at_fault(body, path) -> bool | frozenset:
     return frozenset([found]) if found else True
 
 
-def fail(exchange: Exchange, check: str, title: str, message: str, rule: str, source: str, tier=None,
-         listing: bool | frozenset | None = None):
-    """Raise a :class:`CheckFailure` about ``exchange``.
+def failure(check: str, rule: str, title: str, message: str, *, exchange: Exchange | None = None,
+            operation: str | None = None, listing: bool | frozenset | None = None,
+            reproduce: str | None = None, request: dict | None = None, response: dict | None = None) -> CheckFailure:
+    """The failure of ``check`` breaking ``rule``: the one way every failure of the suite is built.
 
-    ``listing`` says which resources only the answer lists the reproduction makes anew
-    (see :meth:`Exchange.reproduction`); by default all of them for checks of the body, none otherwise.
+    The rule's source, evidence and tier (the check's, unless the rule sets its
+    own) are looked up from its id. With an ``exchange``, the failure carries its
+    request, answer and reproduction; ``listing`` says which resources only the
+    answer lists the reproduction makes anew (see :meth:`Exchange.reproduction`;
+    by default all of them for checks of the body, none otherwise). Without one,
+    give ``operation`` and, where there is a way to look again, ``reproduce``; a
+    ``request`` and ``response`` recorded earlier (as report entries) may stand as evidence.
     """
-    __tracebackhide__ = True  # the failure is the target's, not a line of ours
-    raise CheckFailure(
-        check=check,
-        operation=exchange.operation,
-        title=title,
-        message=f"{message}\n\nRequest: {json.dumps(exchange.request_for_report(), default=str)[:2000]}"
-        f"\nResponse: {exchange.response.describe()}",
-        rule=rule,
-        source=source,
-        tier=tier,
-        request=exchange.request_for_report(),
-        response=exchange.response.to_report(),
-        reproduce=exchange.reproduction(listing=check in BODY_CHECKS if listing is None else listing),
+    if check not in CHECKS:
+        raise ValueError(f"Expected a declared check ({', '.join(CHECKS)}) but got check={check!r}")
+    if exchange is None and operation is None:
+        raise ValueError(f"Expected an exchange or an operation for a failure of {check} but got neither")
+    citation = specs.cite(rule)
+    exchange_text = ""
+    if exchange is not None:
+        request, response = exchange.request_for_report(), exchange.response.to_report()
+        exchange_text = (f"Request: {json.dumps(request, default=str)[:2000]}\n"
+                         f"Response: {exchange.response.describe()}")
+        if reproduce is None:
+            reproduce = exchange.reproduction(listing=CHECKS[check].judges_body if listing is None else listing)
+    return CheckFailure(
+        check=check, operation=operation or exchange.operation, title=title, message=message, rule=rule,
+        source=citation.source, evidence=citation.evidence, tier=citation.tier or CHECKS[check].tier,
+        request=request, response=response, reproduce=reproduce or "", exchange_text=exchange_text,
     )
 
 
-# --- registry ---------------------------------------------------------------------------
+def fail(check: str, rule: str, title: str, message: str, **where) -> NoReturn:
+    """Raise the :func:`failure` built from these arguments."""
+    __tracebackhide__ = True  # the failure is the target's, not a line of ours
+    raise failure(check, rule, title, message, **where)
+
+
+# --- the declarations ---------------------------------------------------------------------
 
 
 @dataclasses.dataclass(frozen=True)
 class Check:
-    """A registered check: its name, tier, and the function that judges an exchange."""
+    """A declared check: its name, the tier it counts in, what it judges, and (for exchange checks) its function."""
 
     name: str
     tier: str
-    applies_to: str  # "valid", "invalid" or "any"
-    function: Callable[[Exchange], None]
+    applies_to: str
+    doc: str
+    function: Callable[[Exchange], None] | None = None
+    # Whether it judges what a successful body holds, so its reproduction rebuilds what the body lists.
+    judges_body: bool = False
+    # The conformance test module that judges it (exchange checks: every answer of test_exchanges).
+    test: str = "test_exchanges"
 
     def __call__(self, exchange: Exchange) -> None:
+        if self.function is None:
+            raise TypeError(f"{self.name} is a behaviour check, judged by its own test, not on one exchange")
         self.function(exchange)
 
 
-REGISTRY: dict[str, Check] = {}
+# Every check, in report order (the order of declaration).
+CHECKS: dict[str, Check] = {}
 
 
-def check(name: str, *, applies_to: str = "any"):
-    """Register ``function`` as the exchange check called ``name``."""
-    if name not in CHECK_TIERS:
-        raise ValueError(f"Expected a check name from CHECK_TIERS but got name={name!r}")
+def _declare(declared: Check) -> Check:
+    if declared.tier not in TIERS:
+        raise ValueError(f"Expected a tier of {TIERS} but got tier={declared.tier!r} for check {declared.name}")
+    if declared.applies_to not in APPLIES_TO:
+        raise ValueError(f"Expected applies_to in {APPLIES_TO} but got applies_to={declared.applies_to!r}")
+    if declared.name in CHECKS and CHECKS[declared.name] != declared:
+        raise ValueError(f"Expected one declaration of each check but got a second one of {declared.name}")
+    if not declared.doc:
+        raise ValueError(f"Expected a docstring saying what {declared.name} judges but got none")
+    CHECKS[declared.name] = declared
+    return declared
 
-    def register(function):
-        REGISTRY[name] = Check(name, CHECK_TIERS[name], applies_to, function)
+
+def check(tier: str, *, applies_to: str = "any", judges_body: bool = False):
+    """Declare the decorated function as an exchange check: its name is the check's, its docstring says what it judges."""
+
+    def declare(function: Callable[[Exchange], None]):
+        doc = (function.__doc__ or "").strip().split("\n")[0]
+        _declare(Check(function.__name__, tier, applies_to, doc, function, judges_body))
         return function
 
-    return register
+    return declare
 
 
-def rule_source(rule_id: str | None, fallback: str) -> str:
-    if rule_id:
-        try:
-            return specs.rule(rule_id)["source"]
-        except KeyError:
-            pass
-    return fallback
+def behaviour_check(name: str, tier: str, doc: str, *, test: str) -> Check:
+    """Declare a check judged over several calls by the conformance test module ``test`` rather than on single exchanges."""
+    return _declare(Check(name, tier, "behaviour", doc, test=test))
 
 
-def _schema_source(exchange: Exchange, error: jsonschema.ValidationError, root: dict) -> tuple[str, str]:
-    """The rule id and model source of an output-schema violation."""
-    shape = _shape_name(error, root)
-    # List positions vary from response to response; the rule is the member's.
-    location = _dotted(error.absolute_path, positions=False) or "<body>"
-    rule = f"model.{exchange.operation}.output.{location}"
-    source = f"botocore model: {shape}" if shape else f"botocore model: operation {exchange.operation}"
-    return rule, f"{source}; {API_DOCS.format(operation=exchange.operation)}"
+def exchange_checks(kind: str) -> list[str]:
+    """The names of the exchange checks that judge answers to ``kind`` ("valid" or "invalid") requests."""
+    if kind not in ("valid", "invalid"):
+        raise ValueError(f"Expected kind='valid' or kind='invalid' but got kind={kind!r}")
+    return [name for name, c in CHECKS.items() if c.applies_to in (kind, "any")]
+
+
+def checks_table() -> str:
+    """The Markdown table of every check (name, tier, what it judges), as the README shows it."""
+    rows = ["| check | tier | what it judges |", "|---|---|---|"]
+    rows += [f"| `{c.name}` | {c.tier} | {c.doc} |" for c in CHECKS.values()]
+    return "\n".join(rows)
+
+
+behaviour_check("implemented", "core", "The target implements the operation at all (unimplemented ones are left out "
+                "of the scores).", test="test_coverage")
+
+
+def _schema_rule(exchange: Exchange, error: jsonschema.ValidationError) -> str:
+    """The rule id of an output-schema violation: the member's (list positions vary from answer to answer)."""
+    location = _dotted(error.absolute_path, positions=False)
+    return f"model.{exchange.operation}.output" + (f".{location}" if location else "")
 
 
 def _shape_name(error: jsonschema.ValidationError, root: dict) -> str | None:
@@ -577,7 +607,8 @@ def _creation_refusals(exchange: Exchange, shape: BatchShape, failed: list[dict]
              for directory, listed in holdings.listed.items()}
     groups: dict[tuple, list[tuple[dict, str | None]]] = {}
     for item in batch_items(exchange):
-        groups.setdefault(_creation_key(item), []).append((item, _creation_excuse(item, holdings, taken, undefined)))
+        excuse = _creation_excuse(exchange.operation, item, holdings, taken, undefined)
+        groups.setdefault(_creation_key(item), []).append((item, excuse))
         user = item.get("UserName")
         if isinstance(user, str) and user != undefined:
             # A later item for the same user meets the WorkSpace this one may have made.
@@ -612,21 +643,20 @@ def _undefined_user() -> str | None:
     return None
 
 
-def _creation_excuse(item: dict, holdings: Holdings, taken: dict, undefined: str | None) -> str | None:
+def _creation_excuse(operation: str, item: dict, holdings: Holdings, taken: dict, undefined: str | None) -> str | None:
     """The rule that lets the target refuse to create ``item``, or None when it must create it."""
     directory, bundle, user = item.get("DirectoryId"), item.get("BundleId"), item.get("UserName")
     if directory not in holdings.directories or bundle not in holdings.bundles:
         return "errors.invalid_reference.create"
     if user != undefined and isinstance(user, str) and user.lower() in taken.get(directory, ()):
         return "errors.already_exists.create"
-    return _broken_constraint(item, holdings.bundles[bundle])
+    return _broken_constraint(operation, item, holdings.bundles[bundle])
 
 
-def _broken_constraint(item: dict, bundle: dict) -> str | None:
-    """The constraint rule ``item`` breaks once its bundle's defaults fill in what it leaves out, if any."""
+def _broken_constraint(operation: str, item: dict, bundle: dict) -> str | None:
+    """The constraint rule an ``operation`` item breaks once its bundle's defaults fill in what it leaves out, if any."""
     from strategies import semantics
 
-    operation = "CreateWorkspaces"
     given = item.get("WorkspaceProperties") if isinstance(item.get("WorkspaceProperties"), dict) else {}
     merged, unknown = {}, False
     for rule in specs.rules()["defaults"]:
@@ -666,27 +696,21 @@ def _broken_constraint(item: dict, bundle: dict) -> str | None:
     return None
 
 
-# --- exchange checks ----------------------------------------------------------------------
+# --- exchange checks (declared in report order) ------------------------------------------------
 
 
-@check("not_a_server_error")
+@check("core")
 def not_a_server_error(exchange: Exchange) -> None:
-    """No request, valid or not, may earn a 5xx."""
+    """No request, valid or not, earns a 5xx: invalid input is refused with a 4xx, valid input served."""
     if exchange.response.status >= 500:
-        fail(
-            exchange,
-            "not_a_server_error",
-            f"Server error HTTP {exchange.response.status}",
-            "The target answered with a server error. Invalid input must be rejected with a 4xx "
-            "client error and valid input served; a 5xx is never a conformant answer.",
-            "errors.server_error",
-            rule_source("errors.server_error", COMMON_ERRORS),
-        )
+        fail("not_a_server_error", "errors.server_error", f"Server error HTTP {exchange.response.status}",
+             "The target answered with a server error. Invalid input must be rejected with a 4xx "
+             "client error and valid input served; a 5xx is never a conformant answer.", exchange=exchange)
 
 
-@check("response_schema", applies_to="valid")
+@check("core", applies_to="valid", judges_body=True)
 def response_schema(exchange: Exchange) -> None:
-    """A successful response is a JSON object valid against the output schema (enums aside)."""
+    """A successful answer is a JSON object valid against the operation's output schema (enums aside)."""
     response = exchange.response
     if not _is_success(response):
         return
@@ -694,27 +718,24 @@ def response_schema(exchange: Exchange) -> None:
     if body is NOT_JSON and response.body.strip() == b"":
         body = {}  # an empty body of an operation without output is tolerated below
         if specs.operation(exchange.operation)["output"].get("properties"):
-            fail(exchange, "response_schema", "Empty success body",
-                 "A successful response must carry a JSON object.",
-                 f"model.{exchange.operation}.output", f"botocore model: operation {exchange.operation}")
+            fail("response_schema", f"model.{exchange.operation}.output", "Empty success body",
+                 "A successful response must carry a JSON object.", exchange=exchange)
     if body is NOT_JSON:
-        fail(exchange, "response_schema", "Success body is not JSON",
-             "A successful awsJson1_1 response must be a JSON object.",
-             f"model.{exchange.operation}.output", f"botocore model: operation {exchange.operation}")
+        fail("response_schema", f"model.{exchange.operation}.output", "Success body is not JSON",
+             "A successful awsJson1_1 response must be a JSON object.", exchange=exchange)
     errors = sorted(_output_errors(exchange.operation, body, enums=False), key=lambda e: list(e.absolute_path))
     if errors:
         first = errors[0]
-        rule, source = _schema_source(exchange, first, _validators(exchange.operation)[1].schema)
         details = "\n".join(f"- at {_dotted(e.absolute_path) or '<body>'}: {e.message[:300]}" for e in errors[:10])
-        fail(exchange, "response_schema",
+        fail("response_schema", _schema_rule(exchange, first),
              f"Response does not match the output schema at {_dotted(first.absolute_path) or '<body>'}",
-             f"{len(errors)} schema violation(s) in the response:\n{details}", rule, source,
-             listing=_listed_at_fault(body, first.absolute_path))
+             f"{len(errors)} schema violation(s) in the response:\n{details}",
+             exchange=exchange, listing=_listed_at_fault(body, first.absolute_path))
 
 
-@check("response_enum", applies_to="valid")
+@check("core", applies_to="valid", judges_body=True)
 def response_enum(exchange: Exchange) -> None:
-    """Every enum member of a successful response holds one of the model's values."""
+    """Every enum member of a successful answer holds one of the model's values."""
     response = exchange.response
     if not _is_success(response) or not isinstance(response.json, dict):
         return
@@ -722,28 +743,54 @@ def response_enum(exchange: Exchange) -> None:
     errors = [e for e in _output_errors(exchange.operation, response.json, enums=True) if e.validator == "enum"]
     if errors:
         first = errors[0]
-        rule, source = _schema_source(exchange, first, with_enums.schema)
         shape = _shape_name(first, with_enums.schema) or "model"
-        fail(exchange, "response_enum",
+        fail("response_enum", _schema_rule(exchange, first),
              f"Value outside the {shape} enum at {_dotted(first.absolute_path)}",
-             f"{first.instance!r} is not one of {first.validator_value}.", rule, source,
-             listing=_listed_at_fault(response.json, first.absolute_path))
+             f"{first.instance!r} is not one of {first.validator_value}.",
+             exchange=exchange, listing=_listed_at_fault(response.json, first.absolute_path))
 
 
-@check("content_type")
+@check("core")
+def error_shape(exchange: Exchange) -> None:
+    """An error is an AWS JSON error: a JSON object with `__type` and a message, at its modelled HTTP status."""
+    response = exchange.response
+    if response.status < 400 or response.status >= 500:
+        return
+    body = response.json
+    problems = []
+    if not isinstance(body, dict):
+        problems.append("the body is not a JSON object")
+    else:
+        if not isinstance(body.get("__type"), str) or not body.get("__type"):
+            problems.append("it has no `__type` string")
+        if not isinstance(body.get("message", body.get("Message")), str):
+            problems.append("it has no `message` string")
+    if problems:
+        fail("error_shape", "errors.error_shape", "Malformed AWS JSON error",
+             "An awsJson1_1 error body must be a JSON object with `__type` and `message`; "
+             + " and ".join(problems) + ".", exchange=exchange)
+    modelled = {error["code"]: error for error in exchange.spec["errors"]}
+    error = modelled.get(response.error_code)
+    if error is not None and response.status != error["http_status"]:
+        fail("error_shape", f"model.{exchange.operation}.errors.{response.error_code}",
+             f"{response.error_code} with HTTP {response.status}",
+             f"The model declares {response.error_code} with HTTP {error['http_status']}, "
+             f"but the target sent HTTP {response.status}.", exchange=exchange)
+
+
+@check("strict")
 def content_type(exchange: Exchange) -> None:
-    """Responses declare the awsJson1_1 content type."""
+    """Answers declare the awsJson1_1 content type."""
     declared = exchange.response.headers.get("content-type", "")
     media = declared.split(";", 1)[0].strip().lower()
     if media not in JSON_CONTENT_TYPES:
-        fail(exchange, "content_type", f"Content-Type {declared or '<none>'!r}",
-             f"An awsJson1_1 response must declare Content-Type {JSON_CONTENT_TYPES[0]}.",
-             "errors.error_shape", rule_source("errors.error_shape", "botocore model: metadata protocol json, jsonVersion 1.1"))
+        fail("content_type", "errors.error_shape", f"Content-Type {declared or '<none>'!r}",
+             f"An awsJson1_1 response must declare Content-Type {JSON_CONTENT_TYPES[0]}.", exchange=exchange)
 
 
-@check("positive_data_acceptance", applies_to="valid")
+@check("complete", applies_to="valid")
 def positive_data_acceptance(exchange: Exchange) -> None:
-    """A request valid by schema and rules is served, or refused only with a modelled error.
+    """A request valid by schema and rules is served, or refused only with a modelled error (item by item in batches).
 
     A batch answer (HTTP 200 with FailedRequests) refuses item by item: each refused
     item needs a rule of rules.json that lets the target refuse it (see
@@ -764,11 +811,10 @@ def positive_data_acceptance(exchange: Exchange) -> None:
         # How AWS refuses a well-formed id that exists nowhere is undocumented: any
         # well-formed AWS error will do (error_shape judges the form).
         return
-    fail(exchange, "positive_data_acceptance", f"Valid request rejected with {code or 'HTTP ' + str(response.status)}",
+    fail("positive_data_acceptance", f"model.{exchange.operation}.input",
+         f"Valid request rejected with {code or 'HTTP ' + str(response.status)}",
          "The request satisfies the input schema and every documented rule, yet the target rejected it "
-         f"with an error the operation does not model (modelled: {sorted(modelled) or 'none'}).",
-         f"model.{exchange.operation}.input", f"botocore model: operation {exchange.operation}; "
-         + API_DOCS.format(operation=exchange.operation))
+         f"with an error the operation does not model (modelled: {sorted(modelled) or 'none'}).", exchange=exchange)
 
 
 def _judge_items(exchange: Exchange) -> None:
@@ -780,79 +826,33 @@ def _judge_items(exchange: Exchange) -> None:
     shape = batch_shape(exchange.operation)
     listed = "\n".join(f"- {json.dumps(r.item, default=str)[:300]} failed with {r.entry.get('ErrorCode')!r}: "
                        f"{str(r.entry.get('ErrorMessage', ''))[:200]} ({r.why})" for r in refusals[:5])
-    fail(exchange, "positive_data_acceptance",
+    fail("positive_data_acceptance", first.rule,
          f"Valid {shape.items} item reported failed ({first.entry.get('ErrorCode') or 'no code'})",
          f"The target answered HTTP {exchange.response.status} but listed {len(refusals)} item(s) of a valid request "
          f"in FailedRequests although no rule lets it refuse them; by {first.rule} they must come back pending or "
-         f"done:\n{listed}", first.rule, rule_source(first.rule, API_DOCS.format(operation=exchange.operation)))
+         f"done:\n{listed}", exchange=exchange)
 
 
-def violation_rule(violation) -> tuple[str, str]:
-    """The rule id and source an invalid request breaks."""
-    rule_id = getattr(violation, "rule", None)
-    if rule_id:
-        return rule_id, rule_source(rule_id, "rules.json")
-    kind = getattr(violation, "kind", "invalid")
-    return f"model.input.{kind}", "botocore model: input constraints; " + rule_source(_error_rule_id(kind), "")
+def violation_rule(violation) -> str:
+    """The rule id an invalid request breaks: its own, or the model's input constraint of its kind."""
+    return getattr(violation, "rule", None) or f"model.input.{getattr(violation, 'kind', 'invalid')}"
 
 
-@functools.lru_cache(maxsize=None)
-def _error_rules() -> dict[str, dict]:
-    return {entry["kind"]: entry for entry in specs.rules().get("errors", []) if "kind" in entry}
-
-
-def _error_rule_id(kind: str) -> str | None:
-    entry = _error_rules().get(kind)
-    return entry["id"] if entry else None
-
-
-@check("negative_data_rejection", applies_to="invalid")
+@check("complete", applies_to="invalid")
 def negative_data_rejection(exchange: Exchange) -> None:
-    """An invalid request is rejected (a 2xx means the target accepted it)."""
+    """An invalid request (one that breaks exactly one constraint) is rejected: a 2xx means the target accepted it."""
     if exchange.response.status >= 400:
         return
     violation = exchange.violation
-    rule, source = violation_rule(violation)
-    fail(exchange, "negative_data_rejection",
+    fail("negative_data_rejection", violation_rule(violation),
          f"Invalid request accepted ({violation.kind} at {violation.path or '<body>'})",
          f"The request breaks exactly one constraint ({violation.kind}: {violation.note}) and must be "
-         f"rejected with HTTP 400, but the target answered HTTP {exchange.response.status}.",
-         rule, source)
+         f"rejected with HTTP 400, but the target answered HTTP {exchange.response.status}.", exchange=exchange)
 
 
-@check("error_shape")
-def error_shape(exchange: Exchange) -> None:
-    """An error is an AWS JSON error: a JSON object with ``__type`` and a message, at its modelled status."""
-    response = exchange.response
-    if response.status < 400 or response.status >= 500:
-        return
-    body = response.json
-    problems = []
-    if not isinstance(body, dict):
-        problems.append("the body is not a JSON object")
-    else:
-        if not isinstance(body.get("__type"), str) or not body.get("__type"):
-            problems.append("it has no `__type` string")
-        if not isinstance(body.get("message", body.get("Message")), str):
-            problems.append("it has no `message` string")
-    if problems:
-        fail(exchange, "error_shape", "Malformed AWS JSON error",
-             "An awsJson1_1 error body must be a JSON object with `__type` and `message`; "
-             + " and ".join(problems) + ".",
-             "errors.error_shape", rule_source("errors.error_shape", COMMON_ERRORS))
-    modelled = {error["code"]: error for error in exchange.spec["errors"]}
-    error = modelled.get(response.error_code)
-    if error is not None and response.status != error["http_status"]:
-        fail(exchange, "error_shape", f"{response.error_code} with HTTP {response.status}",
-             f"The model declares {response.error_code} with HTTP {error['http_status']}, "
-             f"but the target sent HTTP {response.status}.",
-             f"model.{exchange.operation}.errors.{response.error_code}",
-             f"botocore model: {response.error_code}; " + API_DOCS.format(operation=exchange.operation))
-
-
-@check("error_code", applies_to="invalid")
+@check("strict", applies_to="invalid")
 def error_code(exchange: Exchange) -> None:
-    """An invalid request earns the error code rules.json names for its kind of violation."""
+    """An invalid request earns the error code (and HTTP status) rules.json names for its kind of violation."""
     response = exchange.response
     if response.status < 400 or response.status >= 500 or response.error_code is None:
         return
@@ -863,22 +863,13 @@ def error_code(exchange: Exchange) -> None:
     if response.error_code in expected["codes"]:
         if response.status == expected["http_status"]:
             return
-        fail(exchange, "error_code", f"{response.error_code} with HTTP {response.status}",
-             f"{response.error_code} is sent with HTTP {expected['http_status']}.",
-             expected["rule"], expected["source"])
-    fail(exchange, "error_code", f"Wrong error code {response.error_code} for {violation.kind}",
+        fail("error_code", expected["rule"], f"{response.error_code} with HTTP {response.status}",
+             f"{response.error_code} is sent with HTTP {expected['http_status']}.", exchange=exchange)
+    fail("error_code", expected["rule"], f"Wrong error code {response.error_code} for {violation.kind}",
          f"A {violation.kind} violation at {violation.path or '<body>'} must earn one of "
-         f"{expected['codes']}, but the target answered {response.error_code}.",
-         expected["rule"], expected["source"])
+         f"{expected['codes']}, but the target answered {response.error_code}.", exchange=exchange)
 
 
-# Rules a request breaks by its form alone, checked before anything is looked up.
-SCHEMA_RULES = {
-    f"errors.{kind}" for kind in (
-        "missing_required", "wrong_type", "enum_violation", "too_short", "too_long", "pattern_mismatch",
-        "too_few_items", "too_many_items", "below_minimum", "above_maximum", "malformed_json",
-    )
-}
 
 
 def _unattributable_not_found(exchange: Exchange) -> bool:
@@ -890,7 +881,7 @@ def _unattributable_not_found(exchange: Exchange) -> bool:
     unknown resource, is fair.
     """
     rule = getattr(exchange.violation, "rule", None) or ""
-    if not rule or rule in SCHEMA_RULES:
+    if not rule or rule in specs.schema_rule_ids():
         return False  # the request itself is malformed, whatever it names
     return "NotFound" in (exchange.response.error_code or "") or bool(exchange.unknown_references())
 
@@ -899,22 +890,36 @@ def expected_codes(operation: str, violation) -> dict:
     """The acceptable error codes and HTTP status for a violation, with the rule naming them."""
     rule_id = getattr(violation, "rule", None)
     if rule_id:
-        try:
-            entry = specs.rule(rule_id)
-        except KeyError:
-            entry = {}
-        codes = entry.get("codes") or entry.get("error_codes") or (
-            [entry["error_code"]] if entry.get("error_code") else None
-        )
-        if not codes and isinstance(entry.get("refusal"), dict) and entry["refusal"].get("code"):
-            codes = [entry["refusal"]["code"]]
+        entry = specs.rule(rule_id)
+        codes = entry.get("codes") or entry.get("refusal", {}).get("codes")
         if codes:
+            # Filter and tag rules fail the call as a whole, with HTTP 400, and say no status.
             return {"codes": list(codes), "http_status": entry.get("http_status", 400),
-                    "rule": rule_id, "source": entry.get("source", "rules.json")}
-    entry = _error_rules().get(violation.kind) or _error_rules().get("wrong_type", {})
-    return {
-        "codes": list(entry.get("codes", ["ValidationException"])),
-        "http_status": entry.get("http_status", 400),
-        "rule": entry.get("id", f"errors.{violation.kind}"),
-        "source": entry.get("source", "rules.json"),
-    }
+                    "rule": rule_id, "source": entry["source"]}
+    entry = specs.error_rule(violation.kind) or specs.error_rule("wrong_type")
+    return {"codes": list(entry["codes"]), "http_status": entry["http_status"],
+            "rule": entry["id"], "source": entry["source"]}
+
+
+# --- behaviour checks (declared after the exchange checks: the report's order) ------------------
+
+_BEHAVIOUR_CHECKS = (  # name, the conformance test module judging it, what it judges; all of the complete tier
+    ("state_precondition", "test_lifecycle",
+     "An action on a WorkSpace in a state its cited precondition forbids is refused; one it allows is not."),
+    ("state_transition", "test_lifecycle",
+     "Observed state sequences follow the state graph, and batch answers agree with what polls show."),
+    ("async_completion", "test_lifecycle",
+     "An action's transitional state settles in its documented target state within the deadline."),
+    ("use_after_terminate", "test_lifecycle",
+     "A terminated WorkSpace is gone: listings drop it and actions on it are refused as documented."),
+    ("pagination", "test_pagination",
+     "Paginated listings return every item exactly once, honour page sizes and refuse bad tokens."),
+    ("tags", "test_tags",
+     "Tags are created, listed, overwritten and deleted as documented, within the documented limits."),
+    ("filters", "test_filters",
+     "Listing filters return exactly the requested resources and refuse documented combinations."),
+    ("client_features", "test_client_features",
+     "boto3's client features work against the target: can_paginate, paginators, waiters, presigned URLs."),
+)
+for _name, _test, _doc in _BEHAVIOUR_CHECKS:
+    behaviour_check(_name, "complete", _doc, test=_test)

@@ -23,6 +23,7 @@ import botocore.httpsession
 import botocore.session
 from botocore import xform_name
 
+import specs
 from strategies.wire import PROTOCOL
 
 from .checks import THROTTLING_CODES, Response
@@ -552,7 +553,7 @@ def reproduce_call(connection: Connection, operation: str, params: Any, setup: S
     if setup.steps:
         lines += _setup_lines(setup, names)
     call = f"client.{xform_name(operation)}(**{_literal(params, names)})"
-    if observe is not None and observe[0] not in names and operation == "CreateWorkspaces":
+    if observe is not None and observe[0] not in names and operation in specs.resource("workspaces")["create"]:
         names[observe[0]] = "workspace_id"
         lines += [f"created = {call}", "print(created)", "workspace_id = created['PendingRequests'][0]['WorkspaceId']"]
     elif setup.steps or observe is not None:

@@ -392,6 +392,7 @@ def pytest_runtest_makereport(item: pytest.Item, call):
     if run is None or not isinstance(params.get("operation"), str) or not isinstance(params.get("check", ""), str):
         return  # not a conformance test, or an empty parametrization
     _skip_if_not_implemented(item, report, run, params["operation"])
+    _plain_skip_reason(call, report)
     _shorten(item, call, report)
     cells: list = []
     notes: list = []
@@ -405,16 +406,23 @@ def pytest_runtest_makereport(item: pytest.Item, call):
     record = {
         "target": run.collector.target,
         "implemented": {op: run.implemented(op) for op in run.operations},
-        "cells": cells,
+        "cells": [cell.to_record() for cell in cells],
         "notes": notes,
     }
     import json
 
     report.user_properties.append((PROPERTY, json.dumps(record, default=str)))
+    _expect_by_baseline(item, report, cells)
+
+
+def _expect_by_baseline(item, report, cells: list) -> None:
+    """Count a failed test as expected (xfailed) when the baseline holds every cell it failed, each with its failure."""
+    from .report import CellStatus
+
     baseline = item.config.stash.get(BASELINE_KEY, None)
-    failed = [cell for cell in cells if cell[2] == "fail"]
+    failed = [cell for cell in cells if cell.status is CellStatus.FAIL]
     if baseline is not None and report.failed and failed and all(
-        cell[3] is not None and (cell[0], cell[1]) in baseline for cell in failed
+        cell.failure is not None and (cell.operation, cell.check) in baseline for cell in failed
     ):
         report.outcome = "skipped"
         report.wasxfail = "expected by the baseline"
@@ -464,7 +472,7 @@ def _skip_if_not_implemented(item, report, run, operation: str) -> None:
     The report leaves unimplemented operations out of the scores (their cells are
     not_implemented, whatever their tests did); pytest's counts say the same.
     """
-    from .run import NOT_IMPLEMENTED
+    from .coverage import NOT_IMPLEMENTED
 
     if run.implemented(operation) or report.skipped or (report.passed and report.when != "call"):
         return
@@ -473,38 +481,60 @@ def _skip_if_not_implemented(item, report, run, operation: str) -> None:
     report.longrepr = (path, (line or 0) + 1, f"Skipped: {NOT_IMPLEMENTED}: {operation} is not implemented by the target")
 
 
-def _cells(item, call, report, run, params) -> tuple[list, list]:
-    """[(operation, check, status, failure entry or None)] and notes for one test phase."""
-    operation = params["operation"]
-    options = run.options
-    checks = [params["check"]] if "check" in params else item.get_closest_marker("conformance").kwargs.get("checks", [])
-    checks = [check for check in checks if options.runs_check(check)]
-    from .run import NOT_IMPLEMENTED
+def _plain_skip_reason(call, report) -> None:
+    """Show the reason of a :class:`NotImplementedSkip` as pytest shows any skip's, without the class's name."""
+    from .coverage import NotImplementedSkip
 
+    error = call.excinfo.value if call.excinfo is not None else None
+    if report.skipped and isinstance(error, NotImplementedSkip) and isinstance(report.longrepr, tuple):
+        path, line, _ = report.longrepr
+        report.longrepr = (path, line, f"Skipped: {error.msg}")
+
+
+def _lacks_an_operation(call, run, operation: str) -> bool:
+    """Whether a test could not judge because the target lacks an operation: its own, or one it needed."""
+    from .coverage import NotImplementedSkip
+
+    error = call.excinfo.value if call.excinfo is not None else None
+    return not run.implemented(operation) or isinstance(error, NotImplementedSkip)
+
+
+def _cells(item, call, report, run, params) -> tuple[list, list]:
+    """The report cells (see :class:`report.Cell`) and notes of one test phase."""
+    from .report import Cell, CellStatus
+
+    operation = params["operation"]
+    checks = [params["check"]] if "check" in params else item.get_closest_marker("conformance").kwargs.get("checks", [])
+    checks = [check for check in checks if run.options.runs_check(check)]
     if report.skipped:
-        reason = str(report.longrepr[-1]) if isinstance(report.longrepr, tuple) else ""
-        status = "not_implemented" if NOT_IMPLEMENTED in reason else "skip"
-        return [(operation, check, status, None) for check in checks], []
+        status = CellStatus.NOT_IMPLEMENTED if _lacks_an_operation(call, run, operation) else CellStatus.SKIP
+        return [Cell(operation, check, status) for check in checks], []
     if report.passed:
-        return [(operation, check, "pass", None) for check in checks], []
+        return [Cell(operation, check, CellStatus.PASS) for check in checks], []
+    return _failed_cells(item, call, run, operation, checks)
+
+
+def _failed_cells(item, call, run, operation: str, checks: list[str]) -> tuple[list, list]:
+    """The cells of a failed test: those its check failures name fail, the test's other checks pass.
+
+    A failure names the cell it belongs to; a test spanning operations may blame
+    another one. A test that failed without a check failure (an error of the suite
+    or of the target's transport) fails all its cells, and a note says why.
+    """
     from .client import redact, redact_text
+    from .report import Cell, CellStatus
 
     failures = _check_failures(call.excinfo.value if call.excinfo else None)
     seed = _seed(item.config)
     secrets = run.caller.secrets()
     entries = [redact(dict(failure.to_report(), seed=seed, test=item.nodeid), secrets) for failure in failures]
-    notes = [] if failures else [
-        redact_text(f"{item.nodeid}: error in the suite or target: {call.excinfo.exconly()[:500]}", secrets)
-    ]
-    # A failure names the cell it belongs to; a test spanning operations may blame another one.
-    cells = [(e["operation"], e["check"], "fail", e) for e in entries]
-    failed_cells = {(e["operation"], e["check"]) for e in entries}
-    for check in checks:
-        if not entries:
-            cells.append((operation, check, "fail", None))
-        elif (operation, check) not in failed_cells:
-            cells.append((operation, check, "pass", None))
-    return cells, notes
+    if not entries:
+        note = redact_text(f"{item.nodeid}: error in the suite or target: {call.excinfo.exconly()[:500]}", secrets)
+        return [Cell(operation, check, CellStatus.FAIL) for check in checks], [note]
+    cells = [Cell(e["operation"], e["check"], CellStatus.FAIL, e) for e in entries]
+    failed = {(e["operation"], e["check"]) for e in entries}
+    cells += [Cell(operation, check, CellStatus.PASS) for check in checks if (operation, check) not in failed]
+    return cells, []
 
 
 class Progress:
@@ -573,6 +603,8 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
         return
     import json
 
+    from .report import Cell
+
     collector = _CONTROLLER.get("collector")
     if collector is None:
         return
@@ -582,8 +614,8 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
             collector.target = record["target"]
         for operation, implemented in record["implemented"].items():
             collector.set_implemented(operation, implemented)
-        for operation, check, status, entry in record["cells"]:
-            collector.record(operation, check, status, [entry] if entry else [])
+        for cell in record["cells"]:
+            collector.record(Cell.from_record(cell))
         collector.notes.extend(record["notes"])
 
 
@@ -665,7 +697,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config)
             terminalreporter.write_line(f"fixed since the baseline ({len(fixed)}), the baseline can shrink:")
             for op, check in fixed:
                 terminalreporter.write_line(f"  {op} {check}")
-    from .run import KEPT
+    from .leftovers import KEPT
 
     # What the run left on its target, and how to remove it, must not hide in the report alone.
     for note in data.get("notes", []):

@@ -6,7 +6,9 @@ fixed and how coverage changed, and exits 1 when anything regressed.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime
+import enum
 import json
 import os
 import sys
@@ -19,10 +21,51 @@ import jsonschema
 import specs
 
 from . import EXIT_UNREACHABLE
-from .checks import CHECK_TIERS, TIERS
+from .checks import CHECKS, TIERS
 
 SCHEMA_PATH = Path(__file__).with_name("report.schema.json")
-STATUS_ORDER = {"fail": 3, "pass": 2, "skip": 1, "not_implemented": 0}
+
+
+class CellStatus(enum.Enum):
+    """What a report cell says of one operation under one check; the value is how the report spells it."""
+
+    PASS = "pass"
+    FAIL = "fail"
+    SKIP = "skip"
+    NOT_IMPLEMENTED = "not_implemented"
+
+    @property
+    def weight(self) -> int:
+        """How outcomes of one cell merge: the heavier wins (fail beats pass beats skip)."""
+        return _WEIGHTS[self]
+
+
+_WEIGHTS = {CellStatus.FAIL: 3, CellStatus.PASS: 2, CellStatus.SKIP: 1, CellStatus.NOT_IMPLEMENTED: 0}
+
+
+@dataclasses.dataclass(frozen=True)
+class Cell:
+    """One outcome of one (operation, check) cell, with the report entry of the failure behind a failing one."""
+
+    operation: str
+    check: str
+    status: CellStatus
+    failure: dict | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.status, CellStatus):
+            raise TypeError(f"Expected a CellStatus but got status={self.status!r}; use CellStatus({self.status!r})")
+
+    def to_record(self) -> list:
+        """The cell as JSON-ready data (the form a pytest-xdist worker sends it in)."""
+        return [self.operation, self.check, self.status.value, self.failure]
+
+    @classmethod
+    def from_record(cls, record: list) -> "Cell":
+        operation, check, status, failure = record
+        return cls(operation, check, CellStatus(status), failure)
+
+
 SYMBOLS = {"pass": "✓", "fail": "✗", "skip": "·", "not_implemented": "n/i"}
 # What each symbol of the Markdown matrix means, and what a blank cell does.
 MEANINGS = {
@@ -69,40 +112,40 @@ class Collector:
     def set_implemented(self, operation: str, implemented: bool) -> None:
         self.operations.setdefault(operation, {"implemented": True, "checks": {}})["implemented"] = implemented
 
-    def record(self, operation: str, check: str, status: str, failures=()) -> None:
-        """Merge one outcome into the (operation, check) cell: fail beats pass beats skip."""
-        entry = self.operations.setdefault(operation, {"implemented": True, "checks": {}})
-        if not entry["implemented"]:
-            status = "not_implemented"
-        current = entry["checks"].get(check)
-        if current is None or STATUS_ORDER[status] > STATUS_ORDER[current]:
-            entry["checks"][check] = status
-        for failure in failures:
+    def record(self, cell: Cell) -> None:
+        """Merge one outcome into its (operation, check) cell: fail beats pass beats skip."""
+        entry = self.operations.setdefault(cell.operation, {"implemented": True, "checks": {}})
+        status = cell.status if entry["implemented"] else CellStatus.NOT_IMPLEMENTED
+        current = entry["checks"].get(cell.check)
+        if current is None or status.weight > current.weight:
+            entry["checks"][cell.check] = status
+        failure = cell.failure
+        if failure is not None:
             key = (failure["operation"], failure["check"], failure["rule"])
             if key not in self._failure_keys:
                 self._failure_keys.add(key)
                 self.failures.append(failure)
 
-    def to_dict(self) -> dict:
-        cells = [
-            (op, check, status)
-            for op, entry in self.operations.items()
-            for check, status in entry["checks"].items()
-        ]
+    def _scores(self) -> tuple[dict, dict]:
+        """The counts of passed, failed and skipped cells, and each tier's score."""
         counts = {"passed": 0, "failed": 0, "skipped": 0}
         tier_counts = {tier: [0, 0] for tier in TIERS}
-        for _, check, status in cells:
-            if status == "pass":
-                counts["passed"] += 1
-                tier_counts[CHECK_TIERS[check]][0] += 1
-            elif status == "fail":
-                counts["failed"] += 1
-                tier_counts[CHECK_TIERS[check]][1] += 1
-            else:
-                counts["skipped"] += 1
-        scores = {
-            tier: (round(p / (p + f), 4) if p + f else None) for tier, (p, f) in tier_counts.items()
-        }
+        for entry in self.operations.values():
+            for check, status in entry["checks"].items():
+                if status is CellStatus.PASS:
+                    counts["passed"] += 1
+                    tier_counts[CHECKS[check].tier][0] += 1
+                elif status is CellStatus.FAIL:
+                    counts["failed"] += 1
+                    tier_counts[CHECKS[check].tier][1] += 1
+                else:
+                    counts["skipped"] += 1
+        scores = {tier: (round(p / (p + f), 4) if p + f else None) for tier, (p, f) in tier_counts.items()}
+        return counts, scores
+
+    def to_dict(self) -> dict:
+        """The report: what the run judged, its scores, failures and notes (see report.schema.json)."""
+        counts, scores = self._scores()
         implemented = [op for op, entry in self.operations.items() if entry["implemented"]]
         return {
             "tool": {"name": "workspaces-conformance", "version": self.tool_version},
@@ -121,7 +164,8 @@ class Collector:
                 "checks": counts,
             },
             "operations": {
-                op: {"implemented": entry["implemented"], "checks": dict(sorted(entry["checks"].items()))}
+                op: {"implemented": entry["implemented"],
+                     "checks": {check: status.value for check, status in sorted(entry["checks"].items())}}
                 for op, entry in self.operations.items()
             },
             "failures": sorted(self.failures, key=lambda f: (f["operation"], f["check"], f["rule"])),
@@ -129,10 +173,21 @@ class Collector:
         }
 
 
+def schema() -> dict:
+    """The report's JSON Schema: report.schema.json, its check names those the run declares.
+
+    The committed file lists the suite's own checks for readers of reports; a
+    self-test holds it against the declarations, and a check a plugin declares
+    is valid here too.
+    """
+    loaded = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    loaded["definitions"]["check"] = {"enum": list(CHECKS)}
+    return loaded
+
+
 def validate(report: dict) -> None:
-    """Raise ``jsonschema.ValidationError`` when ``report`` breaks report.schema.json."""
-    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
-    jsonschema.Draft7Validator(schema).validate(report)
+    """Raise ``jsonschema.ValidationError`` when ``report`` breaks the report schema (see :func:`schema`)."""
+    jsonschema.Draft7Validator(schema()).validate(report)
 
 
 def write_json(report: dict, path: str | Path) -> Path:
@@ -157,20 +212,31 @@ def write_text(text: str, path: str | Path) -> Path:
 
 def checks_in(report: dict) -> list[str]:
     seen = {check for entry in report["operations"].values() for check in entry["checks"]}
-    return [check for check in CHECK_TIERS if check in seen]
+    return [check for check in CHECKS if check in seen]
 
 
 def markdown(report: dict) -> str:
     """The report as Markdown: scores, coverage, the operations x checks matrix, failures."""
+    lines = _markdown_summary(report) + _markdown_matrix(report)
+    if report["failures"]:
+        lines += ["## Failures", ""]
+        for failure in report["failures"]:
+            lines += _markdown_failure(failure)
+    return "\n".join(lines)
+
+
+def _markdown_summary(report: dict) -> list[str]:
+    """The title, the run's seed, time and contract, and the table of coverage, scores and counts."""
     summary = report["summary"]
     coverage = summary["coverage"]
-    lines = [
+    drift = report["contract"].get("drift")
+    return [
         f"# WorkSpaces conformance: {report['target']['kind']} at {report['target']['endpoint']}",
         "",
         f"Seed {report['seed']}, {report['started']}, {report['duration_s']} s, "
         f"contract from botocore {report['contract'].get('botocore')}"
-        + (f" (installed botocore {report['contract']['drift']['installed_botocore']} differs: "
-           f"{report['contract']['drift']['differences']})" if report["contract"].get("drift") else "") + ".",
+        + (f" (installed botocore {drift['installed_botocore']} differs: {drift['differences']})" if drift else "")
+        + ".",
         "",
         "| coverage | core | complete | strict | passed | failed | skipped |",
         "|---|---|---|---|---|---|---|",
@@ -181,9 +247,12 @@ def markdown(report: dict) -> str:
         ),
         "",
     ]
+
+
+def _markdown_matrix(report: dict) -> list[str]:
+    """The operations x checks matrix of symbols, and the legend saying what each means."""
     checks = checks_in(report)
-    lines.append("| operation | " + " | ".join(checks) + " |")
-    lines.append("|---|" + "---|" * len(checks))
+    lines = ["| operation | " + " | ".join(checks) + " |", "|---|" + "---|" * len(checks)]
     for op, entry in report["operations"].items():
         cells = [SYMBOLS.get(entry["checks"].get(check, ""), "") for check in checks]
         name = op if entry["implemented"] else f"{op} (not implemented)"
@@ -193,26 +262,27 @@ def markdown(report: dict) -> str:
     lines += [f"- {BLANK_MEANS}",
               "- a tier's score is passed ÷ (passed + failed) over the cells of that tier's checks; "
               f"{_score(None)} when none was judged", ""]
-    if report["failures"]:
-        lines += ["## Failures", ""]
-        for failure in report["failures"]:
-            lines += [
-                f"### {failure['operation']} · {failure['check']} · {failure['rule']}",
-                "",
-                f"**{failure.get('title', '')}** ({failure['tier']}; source: {failure['source']})",
-                "",
-                "```",
-                failure["message"],
-                "```",
-                "",
-                "Reproduce with:",
-                "",
-                "```python",
-                failure["reproduce"],
-                "```",
-                "",
-            ]
-    return "\n".join(lines)
+    return lines
+
+
+def _markdown_failure(failure: dict) -> list[str]:
+    """One failure: its cell and rule, title, tier and source, message, and the program that reproduces it."""
+    return [
+        f"### {failure['operation']} · {failure['check']} · {failure['rule']}",
+        "",
+        f"**{failure.get('title', '')}** ({failure['tier']}; source: {failure['source']})",
+        "",
+        "```",
+        failure["message"],
+        "```",
+        "",
+        "Reproduce with:",
+        "",
+        "```python",
+        failure["reproduce"],
+        "```",
+        "",
+    ]
 
 
 def _score(value) -> str:

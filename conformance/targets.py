@@ -9,6 +9,7 @@ import dataclasses
 import ipaddress
 import json
 import logging
+import re
 import socket
 import threading
 import urllib.parse
@@ -19,8 +20,6 @@ import botocore.exceptions
 import specs
 
 from .client import Caller, Connection
-
-KINDS = ("emulator", "moto", "url", "aws")
 
 # Answers that mean "this endpoint does not implement the operation at all".
 NOT_IMPLEMENTED_CODES = {
@@ -68,18 +67,24 @@ class Target:
     faults: tuple[str, ...] = ()
     polls_per_state: int | None = None  # the emulator's polled clock: each transitional state seen N times
     _stop: object = None
-    implemented: dict[str, bool] = dataclasses.field(default_factory=dict)
     created: list[str] = dataclasses.field(default_factory=list)  # every WorkSpace the run made: cleanup's list
     generated: set[str] = dataclasses.field(default_factory=set)  # those of created a generated request made
     user_names: list[str] = dataclasses.field(default_factory=list)  # directory users for remote creations
     requested: int = 0  # WorkSpaces asked for and not refused: what the budget counts
     uncertain: bool = False  # a CreateWorkspaces got no readable answer: cleanup must search by tag
+    # Complete listings of the kinds no operation the suite tests creates, by kind: listed once a run (see discover).
+    listed: dict[str, list] = dataclasses.field(default_factory=dict, repr=False)
     _lock: threading.Lock = dataclasses.field(default_factory=threading.Lock, repr=False)
     _users_taken: set = dataclasses.field(default_factory=set, repr=False)
 
     @property
     def endpoint(self) -> str:
         return self.connection.endpoint
+
+    def given_ids(self) -> dict[str, str]:
+        """The ids the run was given (--directory-id, --bundle-id, --user-name) or provisioned, by the member naming them."""
+        given = {"DirectoryId": self.directory_id, "BundleId": self.bundle_id, "UserName": self.user_name}
+        return {member: value for member, value in given.items() if value}
 
     def room(self) -> int:
         """How many more WorkSpaces this run may ask for under ``max_workspaces``."""
@@ -262,26 +267,69 @@ def looks_not_implemented(response) -> bool:
 def _probes(operation: str, pool) -> list[dict]:
     """Requests that change nothing: forbidden by the contract, or aimed at ids that exist nowhere.
 
-    A lax endpoint that accepts the forbidden ones still has nothing to create
-    or change. Tag operations also get a request on a live directory, because
-    some mocks crash (HTTP 500, HTML) on unknown ids in an operation they do
-    implement.
+    Built from the operation's request schema: each required member naming a
+    resource gets an id of that kind that exists nowhere, a required list of
+    entries that only name resources gets one such entry, and any other
+    required list is left empty. A lax endpoint that accepts these still has
+    nothing to create or change. An operation naming the tag member also gets
+    a request on a live resource (see :func:`live_id`), because some mocks
+    crash (HTTP 500, HTML) on unknown ids in an operation they do implement.
+    The last probe is always the empty request.
     """
-    nowhere = "ws-000000000"
-    live = (pool.directories[:1] if pool is not None else []) or [nowhere]
-    requests = {
-        "CreateTags": [{"ResourceId": nowhere, "Tags": []}, {"ResourceId": live[0], "Tags": []}],
-        "CreateWorkspaces": [{"Workspaces": []}],
-        "DeleteTags": [{"ResourceId": nowhere, "TagKeys": []}, {"ResourceId": live[0], "TagKeys": []}],
-        "DescribeTags": [{"ResourceId": nowhere}, {"ResourceId": live[0]}],
-        "ModifyWorkspaceProperties": [{"WorkspaceId": nowhere}],
-        "RebootWorkspaces": [{"RebootWorkspaceRequests": [{"WorkspaceId": nowhere}]}],
-        "RebuildWorkspaces": [{"RebuildWorkspaceRequests": [{"WorkspaceId": nowhere}]}],
-        "StartWorkspaces": [{"StartWorkspaceRequests": [{"WorkspaceId": nowhere}]}],
-        "StopWorkspaces": [{"StopWorkspaceRequests": [{"WorkspaceId": nowhere}]}],
-        "TerminateWorkspaces": [{"TerminateWorkspaceRequests": [{"WorkspaceId": nowhere}]}],
-    }
-    return requests.get(operation, [{}]) + [{}]
+    schema = specs.operation(operation)["input"]
+    base = {}
+    for member in schema.get("required") or ():
+        node = specs.input_member(operation, member)
+        if _references(member):
+            base[member] = nowhere_id(member)
+        elif node.get("type") == "array":
+            entry = _resolved_items(schema, node)
+            names = list((entry.get("properties") or {}) if entry.get("type") == "object" else ())
+            base[member] = [{name: nowhere_id(name) for name in names}] if names and all(map(_references, names)) else []
+    probes = [base] if base else []
+    tag = specs.tag_member()
+    if tag in base:
+        probes.append(dict(base, **{tag: live_id(pool, tag) or base[tag]}))
+    return (probes or [{}]) + [{}]
+
+
+def _references(member: str) -> bool:
+    return member in specs.reference_members()
+
+
+def _resolved_items(schema: dict, node: dict) -> dict:
+    items = node.get("items") or {}
+    while "$ref" in items:
+        items = schema.get("definitions", {}).get(items["$ref"].rsplit("/", 1)[-1], {})
+    return items
+
+
+def nowhere_id(member: str) -> str:
+    """A well-formed id for ``member`` that names nothing: its kind's prefix and zeros (``ws-000000000``)."""
+    named = specs.resources_for_member(member)
+    pattern = next((entry["pattern"] for entry in named if entry.get("pattern")), None)
+    if pattern is None:
+        raise ValueError(f"Expected a member naming a resource with an id pattern but got member={member!r}")
+    prefix = re.match(r"\^?\(?([A-Za-z]*-?)", pattern).group(1)
+    # As long as a real id (nine characters after the prefix) or as the pattern wants.
+    for zeros in range(9, 70):
+        if re.fullmatch(pattern, prefix + "0" * zeros):
+            return prefix + "0" * zeros
+    raise ValueError(f"Expected an id pattern that a prefix and zeros can match but got pattern={pattern!r}")
+
+
+def live_id(pool, member: str) -> str | None:
+    """A live id for ``member`` from ``pool``: the first of the first kind it names (None without one).
+
+    The tag member names every taggable kind; the first in the resources
+    section is the directory, whose tags the run never sets, so the tags a
+    request counts are its own.
+    """
+    named = [entry for entry in specs.resources_for_member(member) if specs.held(entry)]
+    if pool is None or not named:
+        return None
+    ids = pool.ids.get(named[0]["kind"]) or []
+    return ids[0] if ids else None
 
 
 def probe_implemented(caller: Caller, operation: str, pool=None, answers: list | None = None) -> bool:
@@ -303,45 +351,75 @@ def probe_implemented(caller: Caller, operation: str, pool=None, answers: list |
 
 
 def discover(caller: Caller, target: Target):
-    """The pool of live resources the target holds (directories, bundles, WorkSpaces)."""
+    """The pool of live resources the target holds, of every kind the resources section says how to find.
+
+    Each kind's discovery requests go to its describe operation, followed to the
+    last page; resources in a gone state are left out. A kind that no operation
+    the suite tests creates does not change during a run: its complete listing
+    is kept on the target and not asked for again (on a real account, at two
+    requests a second, every listing counts). The ids the run was given
+    (``--directory-id`` ...) come first.
+    """
     from strategies import ResourcePool
 
-    directories = _collect(caller, "DescribeWorkspaceDirectories", {}, "Directories", "DirectoryId")
-    bundles = _collect(caller, "DescribeWorkspaceBundles", {"Owner": "AMAZON"}, "Bundles", "BundleId")
-    bundles += _collect(caller, "DescribeWorkspaceBundles", {}, "Bundles", "BundleId")
-    workspaces = _collect(caller, "DescribeWorkspaces", {}, "Workspaces", None)
-    live = [w for w in workspaces if w.get("State") not in ("TERMINATING", "TERMINATED")]
-    if target.directory_id and target.directory_id not in directories:
-        directories.insert(0, target.directory_id)
-    if target.bundle_id and target.bundle_id not in bundles:
-        bundles.insert(0, target.bundle_id)
-    users = sorted({w["UserName"] for w in live if isinstance(w.get("UserName"), str)})
-    if target.user_name and target.user_name not in users:
-        users.insert(0, target.user_name)
-    return ResourcePool(
-        directories=directories,
-        bundles=list(dict.fromkeys(bundles)),
-        workspaces=[w["WorkspaceId"] for w in live if isinstance(w.get("WorkspaceId"), str)],
-        user_names=users,
-    )
+    found: dict[str, list[str]] = {}
+    items: dict[str, list[dict]] = {}  # live items by family, for kinds found in another kind's listing
+    for entry in specs.resources():
+        discovery = entry["discovery"]
+        if "requests" in discovery:
+            items[entry["id"]] = _listed(caller, target, entry)
+            found[entry["kind"]] = _ids(items[entry["id"]], entry["describe"]["id_key"])
+    for entry in specs.resources():
+        discovery = entry["discovery"]
+        if "from" in discovery:
+            # Named by the listed items in no useful order: in name order.
+            found[entry["kind"]] = sorted(set(_ids(items.get(discovery["from"], []), discovery["id_key"])))
+    for member, value in target.given_ids().items():
+        kind = specs.resources_for_member(member)[0]["kind"]
+        if value not in found.setdefault(kind, []):
+            found[kind].insert(0, value)
+    return ResourcePool(found)
 
 
-def _collect(caller: Caller, operation: str, params: dict, key: str, id_key: str | None, pages: int = 20) -> list:
+def _listed(caller: Caller, target: Target, entry: dict) -> list[dict]:
+    """The live items of family ``entry``: every discovery request followed to its end, gone ones left out."""
+    stable = not set(entry["create"]) & set(specs.seed_operations())
+    if stable and entry["kind"] in target.listed:
+        return list(target.listed[entry["kind"]])
+    describe, gone = entry["describe"], specs.gone_states(entry)
+    state = (entry.get("states") or {}).get("member")
+    listed, complete = [], True
+    for params in entry["discovery"]["requests"]:
+        part, done = _collect(caller, describe["operation"], params, describe["result_key"])
+        listed += part
+        complete = complete and done
+    live = [item for item in listed if not (gone and item.get(state) in gone)]
+    if stable and complete:
+        target.listed[entry["kind"]] = live
+    return live
+
+
+def _ids(items: list[dict], key: str) -> list[str]:
+    return list(dict.fromkeys(item[key] for item in items if isinstance(item.get(key), str) and item[key]))
+
+
+def _collect(caller: Caller, operation: str, params: dict, key: str, pages: int = 20) -> tuple[list[dict], bool]:
+    """The items of one listing, and whether the listing is complete (or the target lacks the operation)."""
     if target_lacks(caller, operation):
-        return []
+        return [], True
     found, token = [], None
     for _ in range(pages):
         request = dict(params, NextToken=token) if token else params
         response = caller.call(operation, request)
         body = response.json
         if response.status != 200 or not isinstance(body, dict):
-            break
+            return found, looks_not_implemented(response)
         items = body.get(key) if isinstance(body.get(key), list) else []
-        found += [item.get(id_key) if id_key else item for item in items if isinstance(item, dict)]
+        found += [item for item in items if isinstance(item, dict)]
         token = body.get("NextToken")
         if not token:
-            break
-    return [item for item in found if item]
+            return found, True
+    return found, False
 
 
 def target_lacks(caller: Caller, operation: str) -> bool:

@@ -1,4 +1,4 @@
-"""Client features of the seed's client reference, used against the target.
+"""botocore client features (paginators, waiters, presigned URLs), used against the target.
 
 can_paginate is true exactly for the paginated operations; each paginator
 walks the target's listing to its end; the suite's WorkSpaces waiters reach
@@ -19,24 +19,17 @@ from botocore import xform_name
 import specs
 
 from .behaviour import require, strict_clock
+from . import checks
 from .checks import CheckFailure, judge_all
 from .waiters import WAITERS, get_waiter, waiter_model
 
-SEED_REFERENCE = "seed client reference: WorkSpaces.Client"
 PRESIGN_RULE = "client.generate_presigned_url"
 MAX_PAGES = 200
 
 
-def _source(rule_id: str) -> str:
-    try:
-        return specs.rule(rule_id)["source"]
-    except KeyError:
-        return SEED_REFERENCE
-
-
-def fail(run, operation: str, title: str, message: str, rule: str, reproduce: str = "") -> CheckFailure:
-    return CheckFailure(check="client_features", operation=operation, title=title, message=message, rule=rule,
-                        source=f"{_source(rule)}; {SEED_REFERENCE}", reproduce=reproduce)
+def fail(operation: str, title: str, message: str, rule: str, reproduce: str = "") -> CheckFailure:
+    """A failure of the client_features check, reproduced by the client code given."""
+    return checks.failure("client_features", rule, title, message, operation=operation, reproduce=reproduce)
 
 
 def _object(body) -> dict:
@@ -71,7 +64,7 @@ def can_paginate(operation, conformance):
     expected = operation in paginated_operations()
     answer = client.can_paginate(xform_name(operation))
     if answer != expected:
-        raise fail(conformance, operation, f"can_paginate is {answer}",
+        raise fail(operation, f"can_paginate is {answer}",
                    f"can_paginate({xform_name(operation)!r}) must be {expected}: the paginated operations are "
                    f"{sorted(paginated_operations())}.", "pagination.last_page",
                    client_lines(conformance) + f"print(client.can_paginate({xform_name(operation)!r}))")
@@ -109,18 +102,18 @@ def paginator(operation, target_run):
         pages = list(itertools.islice(client.get_paginator(name).paginate(**params, PaginationConfig=config),
                                       MAX_PAGES + 1))
     except botocore.exceptions.PaginationError as error:
-        raise fail(target_run, operation, "The paginator stopped with an error",
+        raise fail(operation, "The paginator stopped with an error",
                    f"Walking {name} with {config or 'the default page size'} failed: {error}. A target that "
                    "honours NextToken never hands the same token twice.", rule, reproduce) from None
     except botocore.exceptions.ClientError as error:
-        raise fail(target_run, operation, "A page was refused",
+        raise fail(operation, "A page was refused",
                    f"Walking {name} with {config or 'the default page size'} failed: {error}.", rule, reproduce) from None
     except UNREADABLE as error:
-        raise fail(target_run, operation, "A page could not be read",
+        raise fail(operation, "A page could not be read",
                    f"Walking {name} with {config or 'the default page size'} failed: botocore could not read an "
                    f"answer ({type(error).__name__}: {str(error)[:300]}).", rule, reproduce) from None
     if len(pages) > MAX_PAGES:
-        raise fail(target_run, operation, "The paginator never ends",
+        raise fail(operation, "The paginator never ends",
                    f"More than {MAX_PAGES} pages for {params}.", "pagination.last_page", reproduce)
     id_key = {"Workspaces": "WorkspaceId", "Bundles": "BundleId", "Directories": "DirectoryId",
               "WorkspacesConnectionStatus": "WorkspaceId"}[spec["result_key"]]
@@ -128,7 +121,7 @@ def paginator(operation, target_run):
     body = target_run.call(operation, params).response.json
     first_page = [item.get(id_key) for item in _items(body, spec["result_key"])]
     if len(walked) != len(set(walked)) or (not _object(body).get("NextToken") and set(walked) != set(first_page)):
-        raise fail(target_run, operation, "The paginator's items differ from the listing",
+        raise fail(operation, "The paginator's items differ from the listing",
                    f"The paginator yielded {len(walked)} items ({len(set(walked))} distinct) in {len(pages)} pages; "
                    f"the unpaginated listing holds {len(first_page)}: {sorted(set(first_page) ^ set(walked))[:5]} "
                    "differ.", rule, reproduce)
@@ -147,7 +140,7 @@ def waiters(operation, target_run):
     model = waiter_model()
     for name in WAITERS:
         if name not in model["waiters"]:
-            raise fail(target_run, operation, f"No {name} waiter", "The suite's waiter model lacks it.",
+            raise fail(operation, f"No {name} waiter", "The suite's waiter model lacks it.",
                        "timing.create")
         get_waiter(client, name)  # raises if botocore cannot build it
     pool = target_run.pool(workspaces=1)
@@ -168,12 +161,12 @@ def waiters(operation, target_run):
         get_waiter(client, "WorkspaceAvailable").wait(
             WorkspaceIds=candidates[:1], WaiterConfig={"Delay": delay, "MaxAttempts": attempts})
     except botocore.exceptions.WaiterError as error:
-        raise fail(target_run, operation, "WorkspaceAvailable did not succeed",
+        raise fail(operation, "WorkspaceAvailable did not succeed",
                    f"Waiting for {candidates[0]} to become AVAILABLE failed: {error}. Its last answer: "
                    f"{error.last_response.get('Workspaces') if isinstance(error.last_response, dict) else None}.",
                    "timing.create", reproduce) from None
     except UNREADABLE as error:
-        raise fail(target_run, operation, "WorkspaceAvailable could not read an answer",
+        raise fail(operation, "WorkspaceAvailable could not read an answer",
                    f"Waiting for {candidates[0]} failed: botocore could not read an answer "
                    f"({type(error).__name__}: {str(error)[:300]}).", "timing.create", reproduce) from None
 
@@ -207,25 +200,24 @@ def generate_presigned_url(operation, conformance):
     if not _SIGNATURE.match(query.get("X-Amz-Signature", "")):
         problems.append("X-Amz-Signature is not 64 hex digits")
     if problems:
-        raise fail(conformance, operation, "Malformed presigned URL",
+        raise fail(operation, "Malformed presigned URL",
                    f"generate_presigned_url({name!r}, ExpiresIn=60) gave {url[:300]}: " + "; ".join(problems) + ".",
                    PRESIGN_RULE,
                    client_lines(conformance) + f"print(client.generate_presigned_url({name!r}, Params={{}}, "
                    "ExpiresIn=60))")
 
 
-# The operations whose listings a paginator walks, and the one the waiters describe.
-PAGINATOR_OPERATIONS = ("DescribeWorkspaces", "DescribeWorkspaceBundles", "DescribeWorkspaceDirectories",
-                        "DescribeWorkspacesConnectionStatus")
-WAITER_OPERATION = "DescribeWorkspaces"
+def waiter_operations() -> set[str]:
+    """The operations the suite's waiters poll."""
+    return {waiter["operation"] for waiter in waiter_model()["waiters"].values()}
 
 
 @pytest.mark.conformance(checks=["client_features"])
 def test_client_features(operation, conformance):
     """can_paginate and generate_presigned_url for every operation; paginators and waiters where they apply."""
     parts = [lambda: can_paginate(operation, conformance), lambda: generate_presigned_url(operation, conformance)]
-    if operation in PAGINATOR_OPERATIONS:
+    if specs.paginated(operation):
         parts.append(lambda: paginator(operation, conformance))
-    if operation == WAITER_OPERATION:
+    if operation in waiter_operations():
         parts.append(lambda: waiters(operation, conformance))
     judge_all(*parts)

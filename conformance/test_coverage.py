@@ -1,7 +1,7 @@
 """Coverage: which seed operations the target implements at all."""
 import pytest
 
-from conformance.run import NOT_IMPLEMENTED
+from conformance.coverage import skip_not_implemented
 
 
 @pytest.mark.conformance(checks=["implemented"])
@@ -10,6 +10,5 @@ def test_implemented(operation, conformance):
     if conformance.implemented(operation):
         return
     answer = conformance.probe_answers.get(operation)
-    pytest.skip(f"{NOT_IMPLEMENTED}: {operation} is not implemented by the target (a 500 without an AWS JSON "
-                "error, 501, 404 or an UnknownOperation/NotImplemented error)"
-                + (f"; its answer: {answer}" if answer else ""))
+    skip_not_implemented(operation, " (a 500 without an AWS JSON error, 501, 404 or an UnknownOperation/NotImplemented "
+                         "error)" + (f"; its answer: {answer}" if answer else ""))

@@ -2,21 +2,20 @@
 from __future__ import annotations
 
 import dataclasses
-import functools
 
 import pytest
 from hypothesis import given, settings
 
 import strategies
-from conformance import batches
-from conformance.checks import REGISTRY, CheckFailure, judge_all
-from conformance.run import is_mutating
+from conformance import batches, targets
+from conformance.checks import CHECKS, CheckFailure, exchange_checks, judge_all
 
-VALID_CHECKS = [
-    "not_a_server_error", "response_schema", "response_enum", "error_shape", "positive_data_acceptance", "content_type",
-]
-INVALID_CHECKS = ["not_a_server_error", "negative_data_rejection", "error_shape", "error_code", "content_type"]
+# The checks each kind of request is judged by, and the cells of this test: from the declarations.
+VALID_CHECKS = exchange_checks("valid")
+INVALID_CHECKS = exchange_checks("invalid")
 EXCHANGE_CHECKS = list(dict.fromkeys(VALID_CHECKS + INVALID_CHECKS))
+# Boundary exchanges kept at once: tests run operation by operation; more would only hold bodies longer.
+BOUNDARY_OPERATIONS_KEPT = 2
 
 
 class Survey:
@@ -37,7 +36,7 @@ class Survey:
         for check in self.checks:
             if check not in self.failures:
                 try:
-                    REGISTRY[check](exchange)
+                    CHECKS[check](exchange)
                 except CheckFailure as failure:
                     self.failures[check] = failure
 
@@ -56,65 +55,100 @@ def _examples_per_kind(kinds) -> int:
     return max(2, -(-settings.default.max_examples // len(kinds)))
 
 
-@functools.lru_cache(maxsize=None)
-def _valid_survey(run, operation):
-    """Valid requests sent once per operation: mixed live and unknown ids, then live ids only."""
-    pool = run.pool(operation=operation)
-    run.settle_for(operation, pool)
-    survey = Survey(VALID_CHECKS)
-    pools = [pool]
-    if pool.directories or pool.bundles or pool.workspaces:
-        # Only a request naming nothing unknown is judged strictly by positive_data_acceptance.
-        pools.append(dataclasses.replace(pool, live_only=True))
-    for drawn_from in pools:
+class Surveys:
+    """The sending passes of one run, each made once per operation and shared by every check's test."""
 
-        @given(params=strategies.requests(operation, drawn_from))
-        def send(params):
-            # A batch request goes out with what it names looked up, so its items can be judged.
-            survey.send(lambda: batches.call(run, operation, params))
+    def __init__(self, run) -> None:
+        self.run = run
+        self._valid: dict[str, tuple] = {}
+        self._invalid: dict[str, tuple] = {}
+        self._boundaries: dict[str, list] = {}
 
-        send()
-    return survey, pools
+    def valid(self, operation: str) -> tuple[Survey, list]:
+        """Valid requests sent once per operation: mixed live and unknown ids, then live ids only."""
+        if operation not in self._valid:
+            self._valid[operation] = self._send_valid(operation)
+        return self._valid[operation]
+
+    def _send_valid(self, operation: str) -> tuple[Survey, list]:
+        run = self.run
+        pool = run.pool(operation=operation)
+        run.settle_for(operation, pool)
+        survey = Survey(VALID_CHECKS)
+        pools = [pool]
+        if pool.directories or pool.bundles or pool.workspaces:
+            # Only a request naming nothing unknown is judged strictly by positive_data_acceptance.
+            pools.append(dataclasses.replace(pool, live_only=True))
+        for drawn_from in pools:
+
+            @given(params=strategies.requests(operation, drawn_from))
+            def send(params):
+                # A batch request goes out with what it names looked up, so its items can be judged.
+                survey.send(lambda: batches.call(run, operation, params))
+
+            send()
+        return survey, pools
+
+    def invalid(self, operation: str) -> tuple[Survey, object]:
+        """Invalid requests of every violation kind, sent once per operation."""
+        if operation not in self._invalid:
+            self._invalid[operation] = self._send_invalid(operation)
+        return self._invalid[operation]
+
+    def _send_invalid(self, operation: str) -> tuple[Survey, object]:
+        run = self.run
+        pool = run.pool(operation=operation)
+        survey = Survey(INVALID_CHECKS)
+        kinds = sorted(strategies.violation_kinds(operation))
+        for kind in kinds:
+
+            @settings(settings.default, max_examples=_examples_per_kind(kinds))
+            @given(invalid=strategies.invalid_requests(operation, pool, kinds={kind}))
+            def send(invalid):
+                survey.send(lambda: run.send_invalid(invalid))
+
+            send()
+        return survey, pool
+
+    def boundaries(self, operation: str) -> list:
+        """Every boundary case of the operation, its resource references bound to live ones, with its answer."""
+        if operation not in self._boundaries:
+            while len(self._boundaries) >= BOUNDARY_OPERATIONS_KEPT:
+                self._boundaries.pop(next(iter(self._boundaries)))
+            pool = self.run.pool(operation=operation)
+            cases = [dataclasses.replace(case, params=rebind(case.params, pool, case.path))
+                     for case in strategies.boundaries(operation)]
+            self._boundaries[operation] = [(case, self.run.send_case(case)) for case in cases]
+        return self._boundaries[operation]
 
 
-@functools.lru_cache(maxsize=None)
-def _invalid_survey(run, operation):
-    """Invalid requests of every violation kind, sent once per operation."""
-    pool = run.pool(operation=operation)
-    survey = Survey(INVALID_CHECKS)
-    kinds = sorted(strategies.violation_kinds(operation))
-    for kind in kinds:
-
-        @settings(settings.default, max_examples=_examples_per_kind(kinds))
-        @given(invalid=strategies.invalid_requests(operation, pool, kinds={kind}))
-        def send(invalid):
-            survey.send(lambda: run.send_invalid(invalid))
-
-        send()
-    return survey, pool
+@pytest.fixture(scope="session")
+def surveys(conformance) -> Surveys:
+    """The run's sending passes (valid, invalid, boundary requests), made once per operation."""
+    return Surveys(conformance)
 
 
 @pytest.mark.conformance(checks=EXCHANGE_CHECKS)
-def test_exchanges(operation, check, target_run):
+def test_exchanges(operation, check, target_run, surveys):
     """One exchange check judged on the operation's valid, invalid and boundary requests, as it applies."""
     parts = []
     if check in VALID_CHECKS:
-        parts.append(lambda: valid_requests(operation, check, target_run))
+        parts.append(lambda: valid_requests(operation, check, target_run, surveys))
     if check in INVALID_CHECKS:
-        parts.append(lambda: invalid_requests(operation, check, target_run))
-    parts.append(lambda: boundaries(operation, check, target_run))
+        parts.append(lambda: invalid_requests(operation, check, target_run, surveys))
+    parts.append(lambda: boundaries(operation, check, surveys))
     judge_all(*parts)
 
 
-def valid_requests(operation, check, target_run):
+def valid_requests(operation, check, target_run, surveys):
     """Valid requests (live and unknown ids) earn schema-valid, accepted, non-5xx responses.
 
     One sending pass per operation serves every check; a check that fails is
     run again on its own, so Hypothesis can shrink its failing request.
     """
-    survey, pools = _valid_survey(target_run, operation)
+    survey, pools = surveys.valid(operation)
     if check in survey.failures:
-        judge = REGISTRY[check]
+        judge = CHECKS[check]
         for pool in pools:
 
             @given(params=strategies.requests(operation, pool))
@@ -124,24 +158,21 @@ def valid_requests(operation, check, target_run):
             shrink()
         raise survey.failures[check]  # the target has moved on: the first failure stands
     if check == "positive_data_acceptance" and not survey.accepted:
-        if target_run.target.remote and is_mutating(operation) and not pools[0].workspaces:
+        if target_run.guard.watches(operation) and not pools[0].workspaces:
             # On a real account generated requests may name only the run's own WorkSpaces.
             pytest.skip(f"budget: no WorkSpace of this run is left for {operation} to act on (see --max-workspaces)")
-        raise target_run.failure(
-            check, operation, "No valid request was ever accepted",
-            "Every valid request drawn for this operation was refused; an operation that never succeeds "
-            "cannot pass by being empty.",
-            f"model.{operation}.input", f"botocore model: operation {operation}",
-            survey.refused,
-        )
+        raise target_run.failure(check, f"model.{operation}.input", "No valid request was ever accepted",
+                                 "Every valid request drawn for this operation was refused; an operation that "
+                                 "never succeeds cannot pass by being empty.",
+                                 operation=operation, exchange=survey.refused)
 
 
-def invalid_requests(operation, check, target_run):
+def invalid_requests(operation, check, target_run, surveys):
     """Requests breaking exactly one constraint are rejected with a well-formed, fitting error."""
-    survey, pool = _invalid_survey(target_run, operation)
+    survey, pool = surveys.invalid(operation)
     if check not in survey.failures:
         return
-    judge = REGISTRY[check]
+    judge = CHECKS[check]
     kinds = sorted(strategies.violation_kinds(operation))
     for kind in kinds:
 
@@ -154,11 +185,6 @@ def invalid_requests(operation, check, target_run):
     raise survey.failures[check]
 
 
-# Scalar members naming a resource, and the pool list a live one comes from.
-LIVE_REFERENCES = {"WorkspaceId": "workspaces", "DirectoryId": "directories", "BundleId": "bundles",
-                   "ResourceId": "directories"}
-
-
 def rebind(params, pool, probed: str, path: str = ""):
     """``params`` with each resource reference, except the probed member, bound to a live resource.
 
@@ -169,9 +195,9 @@ def rebind(params, pool, probed: str, path: str = ""):
         out = {}
         for key, value in params.items():
             here = f"{path}.{key}" if path else key
-            live = getattr(pool, LIVE_REFERENCES.get(key, ""), None) if isinstance(value, str) else None
+            live = targets.live_id(pool, key) if isinstance(value, str) else None
             if live and here != probed and not probed.startswith(here + ".") and not probed.startswith(here + "["):
-                out[key] = live[0]
+                out[key] = live
             else:
                 out[key] = rebind(value, pool, probed, here)
         return out
@@ -180,19 +206,11 @@ def rebind(params, pool, probed: str, path: str = ""):
     return params
 
 
-@functools.lru_cache(maxsize=2)  # tests run operation by operation; a larger cache only holds bodies longer
-def _boundary_exchanges(run, operation):
-    pool = run.pool(operation=operation)
-    cases = [dataclasses.replace(case, params=rebind(case.params, pool, case.path))
-             for case in strategies.boundaries(operation)]
-    return [(case, run.send_case(case)) for case in cases]
-
-
-def boundaries(operation, check, target_run):
+def boundaries(operation, check, surveys):
     """Every boundary case (min-1, min, max, max+1, enum edges) is judged by the checks it concerns."""
-    judge = REGISTRY[check]
+    judge = CHECKS[check]
     failures, rules = [], set()
-    for case, exchange in _boundary_exchanges(target_run, operation):
+    for case, exchange in surveys.boundaries(operation):
         side = "valid" if case.valid else "invalid"
         if judge.applies_to not in ("any", side):
             continue

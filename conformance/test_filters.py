@@ -22,9 +22,6 @@ from .checks import judge_all
 UNKNOWN = {"WorkspaceIds": ["ws-0cf0000000"], "BundleIds": ["wsb-0cf000000"]}
 
 
-def source(rule_id: str) -> str:
-    return specs.rule(rule_id)["source"]
-
 
 def filter_rules(operation: str, kind: str) -> list[dict]:
     return [entry for entry in specs.rules()["filters"] if entry["operation"] == operation and entry["kind"] == kind]
@@ -76,22 +73,24 @@ def check_exclusive(run, operation: str, values: dict) -> None:
             done.add(frozenset((first, second)))
             exchange = run.call(operation, {first: values[first], second: values[second]})
             if not 400 <= exchange.response.status < 500:
-                raise run.failure("filters", operation, f"{first} and {second} accepted together",
+                raise run.failure("filters", entry["id"], f"{first} and {second} accepted together",
                                   f"{entry['description']} The target answered HTTP {exchange.response.status} "
-                                  f"instead of a client error ({' or '.join(entry['error_codes'])}).",
-                                  entry["id"], entry["source"], exchange)
+                                  f"instead of a client error ({' or '.join(entry['codes'])}).",
+                                  operation=operation, exchange=exchange)
 
 
 def check_all_match(run, operation: str, exchange, key: str, member: str, wanted, rule: str, field: str) -> None:
     if exchange.response.status != 200:
-        raise run.failure("filters", operation, f"Filter {member} refused",
+        raise run.failure("filters", rule, f"Filter {member} refused",
                           f"{member}={wanted!r} alone is a valid filter, yet the target answered "
-                          f"{exchange.response.describe(300)}.", rule, source(rule), exchange)
+                          f"{exchange.response.describe(300)}.",
+                          operation=operation, exchange=exchange)
     wrong = [item for item in listed(exchange, key) if item.get(field) != wanted]
     if wrong:
-        raise run.failure("filters", operation, f"Filter {member} returned non-matching items",
+        raise run.failure("filters", rule, f"Filter {member} returned non-matching items",
                           f"With {member}={wanted!r} every item must have {field}={wanted!r}; "
-                          f"{len(wrong)} do not, e.g. {field}={wrong[0].get(field)!r}.", rule, source(rule), exchange)
+                          f"{len(wrong)} do not, e.g. {field}={wrong[0].get(field)!r}.",
+                          operation=operation, exchange=exchange)
 
 
 @pytest.mark.conformance(checks=["filters"], operations=["DescribeWorkspaces"])
@@ -114,9 +113,9 @@ def describe_workspaces_filters(operation, target_run):
             continue
         exchange = target_run.call(operation, alone)
         if not 400 <= exchange.response.status < 500:
-            raise target_run.failure("filters", operation, f"{', '.join(alone)} accepted without {', '.join(requires)}",
+            raise target_run.failure("filters", entry["id"], f"{', '.join(alone)} accepted without {', '.join(requires)}",
                                      f"{entry['description']} The target answered HTTP {exchange.response.status}.",
-                                     entry["id"], entry["source"], exchange)
+                                     operation=operation, exchange=exchange)
         together = dict(alone, **{member: values[member] for member in requires})
         exchange = target_run.call(operation, together)
         check_all_match(target_run, operation, exchange, "Workspaces", "UserName", values["UserName"],
@@ -137,9 +136,10 @@ def describe_workspaces_filters(operation, target_run):
     rule = "errors.not_found.describe_workspaces"
     exchange = target_run.call(operation, {"WorkspaceIds": UNKNOWN["WorkspaceIds"]})
     if exchange.response.status != 200 or listed(exchange, "Workspaces"):
-        raise target_run.failure("filters", operation, "Unknown WorkspaceIds not answered with an empty listing",
+        raise target_run.failure("filters", rule, "Unknown WorkspaceIds not answered with an empty listing",
                                  f"{specs.rule(rule)['description']} The target answered "
-                                 f"{exchange.response.describe(300)}.", rule, source(rule), exchange)
+                                 f"{exchange.response.describe(300)}.",
+                                 operation=operation, exchange=exchange)
 
 
 @pytest.mark.conformance(checks=["filters"], operations=["DescribeWorkspaceBundles"])
@@ -154,17 +154,18 @@ def test_describe_workspace_bundles_filters(operation, target_run):
     exchange = target_run.call(operation, {})
     amazon = [b.get("BundleId") for b in listed(exchange, "Bundles") if b.get("Owner") == "AMAZON"]
     if exchange.response.status == 200 and amazon:
-        raise target_run.failure("filters", operation, "Without Owner, AMAZON bundles are listed",
+        raise target_run.failure("filters", rule, "Without Owner, AMAZON bundles are listed",
                                  "Without Owner only the account's own bundles are returned (AMAZON bundles need "
                                  f"Owner=AMAZON, per the model's DescribeWorkspaceBundlesRequest.Owner); the target "
-                                 f"listed {len(amazon)} AMAZON bundles, e.g. {amazon[0]}.", rule,
-                                 "botocore model: DescribeWorkspaceBundlesRequest.Owner", exchange)
+                                 f"listed {len(amazon)} AMAZON bundles, e.g. {amazon[0]}.",
+                                 operation=operation, exchange=exchange)
     missing = "errors.not_found.describe_workspace_bundles"
     exchange = target_run.call(operation, {"BundleIds": UNKNOWN["BundleIds"]})
     if exchange.response.status != 200 or listed(exchange, "Bundles"):
-        raise target_run.failure("filters", operation, "Unknown BundleIds not answered with an empty listing",
+        raise target_run.failure("filters", missing, "Unknown BundleIds not answered with an empty listing",
                                  f"{specs.rule(missing)['description']} The target answered "
-                                 f"{exchange.response.describe(300)}.", missing, source(missing), exchange)
+                                 f"{exchange.response.describe(300)}.",
+                                 operation=operation, exchange=exchange)
 
 
 @pytest.mark.conformance(checks=["filters"], operations=["DescribeWorkspacesConnectionStatus"])
@@ -252,21 +253,20 @@ def requested_ids_answered(operation, target_run):
     def ask(ids):
         answered, exchange = _answered(target_run, operation, ids)
         if answered is None:
-            found[:] = [target_run.failure(
-                "filters", operation, f"WorkspaceIds refused ({exchange.response.error_code or exchange.response.status})",
-                f"WorkspaceIds alone is a valid filter, yet the target answered {exchange.response.describe(300)}.",
-                rule["id"], rule["source"], exchange)]
+            found[:] = [target_run.failure("filters", rule["id"], f"WorkspaceIds refused ({exchange.response.error_code or exchange.response.status})",
+                                           f"WorkspaceIds alone is a valid filter, yet the target answered {exchange.response.describe(300)}.",
+                                           operation=operation, exchange=exchange)]
             raise found[0]
         missing = [i for i in dict.fromkeys(ids) if i in live and i not in answered]
         now = _workspace_states(target_run) if missing else {}
         missing = [i for i in missing if now.get(i, GONE) not in may_omit]
         if missing:
-            found[:] = [target_run.failure(
-                "filters", operation, f"Requested WorkSpace left out of {operation}",
-                f"Asked for {len(ids)} id(s), {sum(1 for i in ids if i in live)} of them live WorkSpaces; the answer "
+            found[:] = [target_run.failure("filters", rule["id"], f"Requested WorkSpace left out of {operation}",
+                                           f"Asked for {len(ids)} id(s), {sum(1 for i in ids if i in live)} of them live WorkSpaces; the answer "
                 f"left out {', '.join(f'{i} ({states[i]} before, {now[i]} after)' for i in missing[:5])}, as an "
                 f"unfiltered DescribeWorkspaces listed it before and after the request. {rule['description']} "
-                f"Only WorkSpaces in {sorted(may_omit)} may be left out.", rule["id"], rule["source"], exchange)]
+                f"Only WorkSpaces in {sorted(may_omit)} may be left out.",
+                                           operation=operation, exchange=exchange)]
             raise found[0]
 
     try:

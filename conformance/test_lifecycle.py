@@ -6,26 +6,29 @@ Three ways in, judged by the same model (``strategies.lifecycle``):
   rebuilt and terminated, each effect followed until it settles;
 - a *survey*: every action tried in every state the suite can reach, refused
   or accepted as rules.json's preconditions say;
-- the Hypothesis state machine, which walks the same actions at random.
+- the Hypothesis state machine, which walks the same actions at random; on
+  the emulator's polled clock a failing walk replays exactly and is shrunk to
+  the shortest, elsewhere the walks halt at the first failure.
 
-The journey and the survey run once per run and are shared by the tests of
-their operations, so a real account pays for each WorkSpace once.
+The journey and the survey run once per session, when a test first needs
+them, and are shared through the ``scenarios`` fixture by the tests of their
+operations, so a real account pays for each WorkSpace once.
 """
 from __future__ import annotations
 
-import functools
-
 import pytest
-from hypothesis import HealthCheck, Phase, settings
+from hypothesis import Phase, settings
+from hypothesis.errors import Flaky
 from hypothesis.stateful import run_state_machine_as_test
 
 import specs
-from strategies.lifecycle import GONE, Verdict, lifecycle_machine
+from strategies.lifecycle import GONE, Verdict, WalksEnded, lifecycle_machine
 
 from . import batches
 from .behaviour import MODIFY, LifecycleDriver, Unjudgeable, require
 from .checks import CheckFailure, batch_shape, judge_all
 from .cleanup import run_tags
+from .coverage import NotImplementedSkip
 from .timing import SIGHTING_RULE
 
 TRANSITION_OPERATIONS = ["CreateWorkspaces", MODIFY, "StopWorkspaces", "StartWorkspaces", "RebootWorkspaces",
@@ -44,7 +47,7 @@ class Findings:
     def __init__(self) -> None:
         self.failures: dict[str, list[CheckFailure]] = {}
         self.exercised: set[str] = set()
-        self.blocked: dict[str, str] = {}
+        self.blocked: dict[str, str | NotImplementedSkip] = {}  # why an operation was never exercised
 
     def add(self, failure: CheckFailure) -> None:
         self.failures.setdefault(failure.operation, []).append(failure)
@@ -57,7 +60,10 @@ class Findings:
         if found:
             raise ExceptionGroup(f"{len(found)} lifecycle failures for {operation}", found)
         if operation not in self.exercised:
-            pytest.skip(self.blocked.get(operation, f"unjudgeable: {operation} was never reached"))
+            reason = self.blocked.get(operation, f"unjudgeable: {operation} was never reached")
+            if isinstance(reason, NotImplementedSkip):  # a fresh one: findings are shared by several tests
+                raise NotImplementedSkip(reason.operation, reason.msg)
+            pytest.skip(reason)
 
 
 def _step(findings: Findings, operation: str, run_step) -> bool:
@@ -81,7 +87,6 @@ def _block_rest(findings: Findings, operations, reason: str) -> None:
             findings.blocked.setdefault(operation, reason)
 
 
-@functools.lru_cache(maxsize=None)
 def journey(run) -> Findings:
     """Create, modify, stop (and check the connection state), start, reboot, rebuild, terminate."""
     findings = Findings()
@@ -90,7 +95,7 @@ def journey(run) -> Findings:
     if not driver.can_create():
         _block_rest(findings, order, "budget: no WorkSpace may be created (see --max-workspaces)"
                     if driver.implemented("CreateWorkspaces") else
-                    "not implemented: the journey needs CreateWorkspaces")
+                    NotImplementedSkip("CreateWorkspaces", "not implemented: the journey needs CreateWorkspaces"))
         return findings
     box = {}
     try:
@@ -126,8 +131,9 @@ def journey(run) -> Findings:
         for operation, expect_from in plan:
             missing = [op for op in (operation, *NEEDS.get(operation, ())) if not driver.implemented(op)]
             if missing:
-                findings.blocked[operation] = (f"not implemented: {missing[0]} is not implemented by the target"
-                                               + (f" (needed before {operation})" if missing[0] != operation else ""))
+                findings.blocked[operation] = NotImplementedSkip(
+                    missing[0], f"not implemented: {missing[0]} is not implemented by the target"
+                    + (f" (needed before {operation})" if missing[0] != operation else ""))
                 continue
             if operation == "DescribeWorkspacesConnectionStatus":
                 _step(findings, operation, lambda: connection_state(driver, workspace_id, state))
@@ -138,7 +144,7 @@ def journey(run) -> Findings:
                 except Unjudgeable:
                     state = None
         if not driver.implemented("TerminateWorkspaces"):
-            findings.blocked["TerminateWorkspaces"] = "not implemented: TerminateWorkspaces is not implemented by the target"
+            findings.blocked["TerminateWorkspaces"] = NotImplementedSkip("TerminateWorkspaces")
         else:
             def terminate():
                 nonlocal state
@@ -183,9 +189,9 @@ def connection_state(driver: LifecycleDriver, workspace_id: str, state: str) -> 
 
 
 @pytest.mark.conformance(checks=["state_transition", "async_completion"], operations=TRANSITION_OPERATIONS)
-def test_transitions(operation, check, target_run):
+def test_transitions(operation, check, target_run, scenarios):
     """Each action's effect, followed until it settles, is a path of the state graph within the deadlines."""
-    parts = [lambda: journey_of(operation, check, target_run)]
+    parts = [lambda: journey_of(operation, check, target_run, scenarios)]
     if (operation, check) == STATE_MACHINE_CELL:
         parts.append(lambda: state_machine(target_run))
     if check == "state_transition" and batch_shape(operation) is not None:
@@ -193,17 +199,17 @@ def test_transitions(operation, check, target_run):
         parts.append(lambda: batches.consistency(target_run, operation))
     if check == "state_transition":
         # Last: by now the journey (and, in the first cell, the state machine) has followed the action.
-        parts.append(lambda: transitional_states_seen(target_run, operation))
+        parts.append(lambda: transitional_states_seen(scenarios, operation))
     judge_all(*parts)
 
 
-def journey_of(operation, check, target_run):
+def journey_of(operation, check, target_run, scenarios):
     """The lifecycle journey's verdict on one action and check."""
     require(target_run, "CreateWorkspaces", "DescribeWorkspaces", operation, purpose="the lifecycle journey")
-    journey(target_run).raise_for(operation, (check,))
+    scenarios.journey().raise_for(operation, (check,))
 
 
-def transitional_states_seen(run, operation):
+def transitional_states_seen(scenarios, operation):
     """Some poll after an accepted ``operation`` showed the transitional state it leads to (loopback, strict tier).
 
     A real endpoint's states last minutes, but its polls are minutes apart too,
@@ -211,12 +217,13 @@ def transitional_states_seen(run, operation):
     after the action, and one that never once shows the state skips it
     (observation.transitional_states).
     """
+    run = scenarios.run
     if run.target.remote and specs.rule(SIGHTING_RULE)["scope"] == "loopback":
         pytest.skip(f"unjudgeable: a real target's polls may miss a transitional state; "
                     f"{SIGHTING_RULE} is judged on loopback targets")
     if "strict" not in run.options.tiers():
         pytest.skip(f"tier: {SIGHTING_RULE} is a rule of the strict tier")
-    journey(run)
+    scenarios.journey()
     failure = run.timing.sightings.failure(operation, target=f"the {run.target.kind} target {run.target.endpoint}")
     if failure is not None:
         raise failure
@@ -225,25 +232,25 @@ def transitional_states_seen(run, operation):
 
 
 @pytest.mark.conformance(checks=["state_transition"], operations=["TerminateWorkspaces"])
-def test_termination_path(operation, target_run):
+def test_termination_path(operation, target_run, scenarios):
     """TerminateWorkspaces leads along the state graph, through TERMINATING, which a loopback target must show."""
     require(target_run, "CreateWorkspaces", "DescribeWorkspaces", purpose="a WorkSpace to terminate")
-    judge_all(lambda: journey(target_run).raise_for(operation, ("state_transition",)),
-              lambda: transitional_states_seen(target_run, operation))
+    judge_all(lambda: scenarios.journey().raise_for(operation, ("state_transition",)),
+              lambda: transitional_states_seen(scenarios, operation))
 
 
 @pytest.mark.conformance(checks=["state_transition"], operations=["DescribeWorkspacesConnectionStatus"])
-def test_connection_state_follows_workspace_state(operation, target_run):
+def test_connection_state_follows_workspace_state(operation, target_run, scenarios):
     """A STOPPED WorkSpace's connection state is UNKNOWN; CONNECTED only while running."""
     require(target_run, "CreateWorkspaces", "StopWorkspaces", purpose="a STOPPED WorkSpace")
-    journey(target_run).raise_for(operation, ("state_transition",))
+    scenarios.journey().raise_for(operation, ("state_transition",))
 
 
 @pytest.mark.conformance(checks=["use_after_terminate"], operations=["TerminateWorkspaces"])
-def test_use_after_terminate(operation, target_run):
+def test_use_after_terminate(operation, target_run, scenarios):
     """A terminated WorkSpace goes TERMINATING, disappears, and every later action is refused."""
     require(target_run, "CreateWorkspaces", "DescribeWorkspaces", purpose="a WorkSpace to terminate")
-    journey(target_run).raise_for(operation, ("use_after_terminate", "async_completion"))
+    scenarios.journey().raise_for(operation, ("use_after_terminate", "async_completion"))
 
 
 # --- the precondition survey -------------------------------------------------------------------
@@ -262,8 +269,9 @@ ROUTES = {
 class Survey:
     """Tries each action in each reachable state and judges acceptance against the preconditions."""
 
-    def __init__(self, run) -> None:
+    def __init__(self, run, scenarios: "Scenarios") -> None:
         self.run = run
+        self.scenarios = scenarios
         self.driver = LifecycleDriver(run)
         self.findings = Findings()
         self.workspace: str | None = None
@@ -279,7 +287,7 @@ class Survey:
         """
         if not self.driver.strict:
             return False
-        seen = journey(self.run)
+        seen = self.scenarios.journey()
         failed = [f for f in seen.failures.get(action, []) if f.check == "state_transition"]
         return action in seen.exercised and not failed
 
@@ -394,51 +402,140 @@ class Survey:
         return True
 
 
-@functools.lru_cache(maxsize=None)
-def survey(run) -> Findings:
-    return Survey(run).run_all()
+class Scenarios:
+    """The session's shared lifecycle scenarios: each runs once, when a test first asks for its findings.
+
+    Lazily, so that a test which skips (an operation the target lacks, a read-only
+    run) costs no WorkSpace, and the survey asks for the journey only where it
+    trusts what the journey saw (on the polled clock). Findings are kept once a
+    scenario ran to its end; one that skipped (no directory to create a
+    WorkSpace in) is tried again by the next test that needs it.
+    """
+
+    def __init__(self, run) -> None:
+        self.run = run
+        self._journey: Findings | None = None
+        self._survey: Findings | None = None
+
+    def journey(self) -> Findings:
+        if self._journey is None:
+            self._journey = journey(self.run)
+        return self._journey
+
+    def survey(self) -> Findings:
+        if self._survey is None:
+            self._survey = Survey(self.run, self).run_all()
+        return self._survey
+
+
+@pytest.fixture(scope="session")
+def scenarios(conformance) -> Scenarios:
+    """The journey and the survey of this session's run, shared by the tests of their operations."""
+    return Scenarios(conformance)
 
 
 @pytest.mark.conformance(checks=["state_precondition"], operations=PRECONDITION_OPERATIONS)
-def test_state_preconditions(operation, target_run):
+def test_state_preconditions(operation, target_run, scenarios):
     """Each action is accepted exactly in the states (and running modes) rules.json allows."""
     require(target_run, "CreateWorkspaces", "DescribeWorkspaces", operation, purpose="the precondition survey")
-    survey(target_run).raise_for(operation, ("state_precondition",))
+    scenarios.survey().raise_for(operation, ("state_precondition",))
 
 
 # --- the state machine -------------------------------------------------------------------------
 
 
-def machine_settings(remote: bool) -> settings:
-    """The profile's settings, capped so one run of the machine stays short."""
+def machine_settings(replayable: bool, remote: bool) -> settings:
+    """The profile's settings, capped so one run of the machine stays short, and switched by the target.
+
+    Where walks replay (the emulator's polled clock) a failing walk is shrunk as
+    the profile says; elsewhere no walk fails inside Hypothesis (the walks halt),
+    and the shrink and explain phases are left out so that nothing could ever
+    replay a walk on a target whose state moved on.
+    """
     current = settings()
+    phases = current.phases
+    if not replayable:
+        phases = [phase for phase in phases if phase not in (Phase.shrink, Phase.explain)]
     return settings(
         current,
         max_examples=1 if remote else min(current.max_examples, 15),
-        stateful_step_count=min(current.stateful_step_count, 4 if remote else 15),
-        deadline=None,
-        phases=[phase for phase in current.phases if phase not in (Phase.shrink, Phase.explain)],
-        suppress_health_check=list(HealthCheck),
+        # Every step of a walk acts (the rules' preconditions leave none idle), and a shrink
+        # replays failing walks up to MAX_REPLAYS times: ten steps cost about what fifteen partly
+        # idle ones did, shrink in half the time (measured), and still reach every state an
+        # action leads to.
+        stateful_step_count=min(current.stateful_step_count, 4 if remote else 10),
+        deadline=None,  # a step's duration is the target's: it waits for answers and polls
+        phases=phases,
+        # Stop at the first failing walk and shrink it alone: the journey and the survey
+        # judge every operation in its own report cell already.
+        report_multiple_bugs=False,
+        # A stored walk would replay on the next run's target, which may be another one.
         database=None,
+        # The health checks stay on: they time Hypothesis's draws, not the calls and polls of a
+        # step, and none fails on the emulator, moto or a forced-remote loopback target (measured).
     )
 
 
 # The report cell the random walks count in.
 STATE_MACHINE_CELL = ("CreateWorkspaces", "state_transition")
+# Walks shrinking may replay after the first failure. Each costs a WorkSpace or more and a few
+# dozen calls on the emulator; a hundred bring the failing walks of the emulator's lifecycle faults
+# down to two to five steps in at most a few seconds, where an unbounded shrink replays up to 500
+# walks and, for some faults, runs out of the run's budget of WorkSpaces (measured).
+MAX_REPLAYS = 100
 
 
-def state_machine(target_run):
-    """Random walks over the lifecycle; a failure names the operation and rule at fault."""
+def state_machine(target_run, *, overrides: dict | None = None, max_replays: int = MAX_REPLAYS):
+    """Random walks over the lifecycle; a failure names the operation and rule at fault.
+
+    On the emulator's polled clock the failure is the one of the shortest walk
+    Hypothesis found, and its message lists that walk's steps; elsewhere it is
+    the first failure, where the walks halted. ``overrides`` change the
+    machine's settings, ``max_replays`` its cap on the walks a shrink replays (self-tests).
+    """
     require(target_run, "CreateWorkspaces", "DescribeWorkspaces", purpose="the lifecycle state machine")
     driver = LifecycleDriver(target_run)
     if not driver.can_create() and not driver.mine:
         pytest.skip("budget: no WorkSpace may be created (see --max-workspaces)")
-    machine = lifecycle_machine(driver)
+    machine = lifecycle_machine(driver, max_replays=max_replays)
+    chosen = settings(machine_settings(machine.replayable, target_run.target.remote), **(overrides or {}))
     try:
-        run_state_machine_as_test(machine, settings=machine_settings(target_run.target.remote))
+        run_state_machine_as_test(machine, settings=chosen)
+    except WalksEnded as ended:
+        if ended.failure is not None:
+            raise_shrunk(ended.failure, f"shrunk by Hypothesis until the cap of {max_replays} replays")
+    except CheckFailure as failure:
+        raise_shrunk(failure, "shrunk by Hypothesis")
+    except Flaky:
+        if machine.replayable and machine.shortest is not None:
+            # A replay no longer failed: the run's budget or --max-duration ran out while shrinking.
+            raise_shrunk(machine.shortest, "shrunk by Hypothesis until a replay no longer failed")
+        if machine.replayable:
+            raise
+        # The target answered the same calls differently in two walks (its clock is not ours,
+        # or the run's budget ran out), and Hypothesis stops: what the walks judged stands.
     finally:
         driver.close()
     for failure in driver.failures:
         if isinstance(failure, Unjudgeable):
             pytest.skip(f"unjudgeable: {failure}")
         raise failure
+
+
+WALK_HEADING = "The shortest failing walk of the lifecycle state machine"
+
+
+def raise_shrunk(failure, how: str) -> None:
+    """Raise the failure of a shrunk walk with the walk's steps in its message.
+
+    The failure's own reproduction rebuilds the WorkSpace and sends the failing
+    call again; the walk (each step with what it left) says how the machine
+    got there. A failure without a walk (an error of the suite) is raised as it is.
+    """
+    walk = getattr(failure, "walk", None)
+    if isinstance(failure, CheckFailure) and walk:
+        listing = "\n".join(f"    {line}" for line in walk)
+        failure.message = (f"{failure.message}\n\n{WALK_HEADING} ({len(walk)} steps, {how}; the emulator's "
+                           f"polled clock replays it exactly):\n{listing}")
+        failure.args = (failure.render(),)
+    raise failure

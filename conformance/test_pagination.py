@@ -22,24 +22,16 @@ import specs
 from .behaviour import require
 from .checks import Exchange, judge_all
 
-OPERATIONS = ["DescribeWorkspaces", "DescribeWorkspaceBundles", "DescribeWorkspaceDirectories",
-              "DescribeWorkspacesConnectionStatus"]
-ITEM_ID = {"Workspaces": "WorkspaceId", "Bundles": "BundleId", "Directories": "DirectoryId",
-           "WorkspacesConnectionStatus": "WorkspaceId"}
+# The operations that page through a listing of a resource family (the items' ids tell duplicates apart).
+OPERATIONS = [name for name in specs.paginated_operations(specs.operation_names()) if specs.resource_listing(name)]
 MAX_PAGES = 200
 DEFAULT_PAGE_MAX = 25
-VANISHING = ("TERMINATING", "TERMINATED")  # may disappear between two listings
-# The id-list filter of each operation with a Limit: it cuts listings of any length up to its maxItems.
-ID_FILTERS = {"DescribeWorkspaces": "WorkspaceIds", "DescribeWorkspaceDirectories": "DirectoryIds"}
 # WorkSpaces a loopback run keeps for drawn listings: more than the largest Limit (25), so that every
 # size crosses a page boundary in the unfiltered listing, and a bounded cost per run.
 PAGED_WORKSPACES = 30
 # Traversals drawn on a real account (read-only, at the documented request rate; no shrinking there).
 REMOTE_EXAMPLES = 3
 
-
-def source(rule_id: str) -> str:
-    return specs.rule(rule_id)["source"]
 
 
 class Traversal:
@@ -49,13 +41,15 @@ class Traversal:
         self.run, self.operation, self.params = run, operation, dict(params)
         paginator = specs.operation(operation)["paginator"]
         self.result_key = paginator["result_key"]
-        self.id_key = ITEM_ID[self.result_key]
+        listing = specs.resource_listing(operation)
+        self.id_key = listing["id_key"]
+        self.state_key = (specs.resource(listing["kind"]).get("states") or {}).get("member")
         self.pages: list[tuple[list, str | None, Exchange]] = []
         self.tokens: list[str] = []
 
     def fail(self, title: str, message: str, rule: str, exchange: Exchange | None = None):
-        return self.run.failure("pagination", self.operation, title, message, rule, source(rule),
-                                exchange or (self.pages[-1][2] if self.pages else None))
+        last = self.pages[-1][2] if self.pages else None
+        return self.run.failure("pagination", rule, title, message, operation=self.operation, exchange=exchange or last)
 
     def follow(self, *, limit: int | None = None) -> "Traversal":
         token = None
@@ -104,7 +98,7 @@ class Traversal:
         return [item.get(self.id_key) for items, _, _ in self.pages for item in items]
 
     def states(self) -> dict[str, str]:
-        return {item.get(self.id_key): item.get("State") for items, _, _ in self.pages for item in items}
+        return {item.get(self.id_key): item.get(self.state_key) for items, _, _ in self.pages for item in items}
 
     def sizes(self) -> list[int]:
         return [len(items) for items, _, _ in self.pages]
@@ -131,17 +125,28 @@ def limit_range_rule(operation: str) -> dict | None:
                  if rule.get("kind") == "limit_range" and operation in rule["operations"]), None)
 
 
+def vanishing(operation: str) -> tuple[str, ...]:
+    """States in which an item the operation lists may disappear between two listings (its family's gone states)."""
+    return specs.gone_states(specs.resource(specs.resource_listing(operation)["kind"]))
+
+
+def comes_and_goes(operation: str) -> bool:
+    """Whether the operation lists WorkSpaces, the family whose resources come and go during a run (it has states)."""
+    return bool(vanishing(operation))
+
+
 def listing_cases(run, operation: str) -> list[dict]:
-    """The filters each operation is paged with (those whose listing cannot change meanwhile)."""
-    if operation == "DescribeWorkspaces":
+    """The filters each operation is paged with (those whose listing cannot change meanwhile).
+
+    A listing of WorkSpaces is filtered to live ones that stay (at least two
+    where a Limit can split them over pages, so a token is handed out); any
+    other listing is paged as discovery lists it (rules.json resources).
+    """
+    listing = specs.resource_listing(operation)
+    if comes_and_goes(operation) and listing.get("id_filter"):
         stable = stable_workspaces(run)[:25]
-        return [{"WorkspaceIds": stable}] if len(stable) >= 2 else [{}]
-    if operation == "DescribeWorkspaceBundles":
-        return [{"Owner": "AMAZON"}, {}]
-    if operation == "DescribeWorkspacesConnectionStatus":
-        stable = stable_workspaces(run)[:25]
-        return [{"WorkspaceIds": stable}] if stable else [{}]
-    return [{}]
+        return [{listing["id_filter"]: stable}] if len(stable) >= (2 if limit_member(operation) else 1) else [{}]
+    return [dict(params) for params in specs.resource(listing["kind"])["discovery"].get("requests", [{}])]
 
 
 def stable_workspaces(run, count: int = 3) -> list[str]:
@@ -153,13 +158,15 @@ def stable_workspaces(run, count: int = 3) -> list[str]:
     pool = run.pool(workspaces=count)
     if count > 25 and len(pool.workspaces) < count:  # one CreateWorkspaces makes at most 25
         pool = run.pool(workspaces=count)
+    family = specs.resource("resources.workspace")
+    describe, state, gone = family["describe"], family["states"]["member"], specs.gone_states(family)
     stable = []
     wanted = pool.workspaces[:max(count, 25)]
     for first in range(0, len(wanted), 25):
-        exchange = run.call("DescribeWorkspaces", {"WorkspaceIds": wanted[first:first + 25]})
+        exchange = run.call(describe["operation"], {describe["id_filter"]: wanted[first:first + 25]})
         body = exchange.response.json if isinstance(exchange.response.json, dict) else {}
-        stable += [w["WorkspaceId"] for w in body.get("Workspaces") or []
-                   if isinstance(w, dict) and w.get("State") not in VANISHING and w.get("WorkspaceId")]
+        stable += [w[describe["id_key"]] for w in body.get(describe["result_key"]) or []
+                   if isinstance(w, dict) and w.get(state) not in gone and w.get(describe["id_key"])]
     return list(dict.fromkeys(stable))
 
 
@@ -205,9 +212,9 @@ def paged_listings(run, operation: str) -> tuple[dict, ...]:
     it holds more items than an id filter can name and none of them is on
     its way out. Real accounts get the id-filtered listings only.
     """
-    member = ID_FILTERS[operation]
+    member = specs.resource_listing(operation)["id_filter"]
     most = int(member_schema(operation, member).get("maxItems", 25))
-    if operation == "DescribeWorkspaces":
+    if comes_and_goes(operation):
         ids = stable_workspaces(run, 3 if run.target.remote else PAGED_WORKSPACES)
     else:
         ids = list(dict.fromkeys(Traversal(run, operation, {}).follow().ids()))
@@ -216,7 +223,7 @@ def paged_listings(run, operation: str) -> tuple[dict, ...]:
     if not run.target.remote:
         everything = Traversal(run, operation, {}).follow()
         states = set(everything.states().values())
-        if len(set(everything.ids())) > len(listings) and not states & set(VANISHING):
+        if len(set(everything.ids())) > len(listings) and not states & set(vanishing(operation)):
             listings.append({})
     return tuple(listings)
 
@@ -274,12 +281,11 @@ def garbage_token_rejected(operation, target_run):
     params = listing_cases(target_run, operation)[0]
     exchange = target_run.call(operation, dict(params, NextToken=garbage_token(target_run)))
     if not 400 <= exchange.response.status < 500:
-        raise target_run.failure(
-            "pagination", operation, f"Garbage NextToken answered HTTP {exchange.response.status}",
-            "A NextToken that was never issued must be rejected with a client error "
-            f"({' or '.join(specs.rule('pagination.invalid_token')['error_codes'])}), never served as the "
-            "first page or answered with a 5xx.", "pagination.invalid_token", source("pagination.invalid_token"),
-            exchange)
+        raise target_run.failure("pagination", "pagination.invalid_token", f"Garbage NextToken answered HTTP {exchange.response.status}",
+                                 "A NextToken that was never issued must be rejected with a client error "
+            f"({' or '.join(specs.rule('pagination.invalid_token')['codes'])}), never served as the "
+            "first page or answered with a 5xx.",
+                                 operation=operation, exchange=exchange)
 
 
 def issued_token(run, operation: str, params: dict) -> str | None:
@@ -339,11 +345,11 @@ def foreign_token_rejected(operation, target_run):
             continue
         ignored = status == 200 and exchange.response.json == first.response.json
         if not ignored:
-            raise target_run.failure(
-                "pagination", operation, f"Foreign NextToken accepted ({what})",
-                f"{what.capitalize()} must be rejected with a client error or ignored (answered as the first "
+            raise target_run.failure("pagination", rule, f"Foreign NextToken accepted ({what})",
+                                     f"{what.capitalize()} must be rejected with a client error or ignored (answered as the first "
                 f"page of this request); the target answered HTTP {status} with a page that is not the first one "
-                f"of {request}.", rule, source(rule), exchange)
+                f"of {request}.",
+                                     operation=operation, exchange=exchange)
 
 
 @pytest.mark.conformance(checks=["pagination"], operations=OPERATIONS)

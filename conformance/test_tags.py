@@ -15,9 +15,6 @@ OPERATIONS = ["CreateTags", "DeleteTags", "DescribeTags"]
 UNKNOWN_WORKSPACE = "ws-0cf0000000"  # well-formed, never issued (ids are random base-36)
 
 
-def source(rule_id: str) -> str:
-    return specs.rule(rule_id)["source"]
-
 
 def rule_value(kind: str, key: str):
     return next(entry[key] for entry in specs.rules()["tags"] if entry["kind"] == kind)
@@ -32,7 +29,7 @@ class Tagger:
         self.last = None
 
     def fail(self, title: str, message: str, rule: str, operation: str | None = None, check: str = "tags"):
-        return self.run.failure(check, operation or self.operation, title, message, rule, source(rule), self.last)
+        return self.run.failure(check, rule, title, message, operation=operation or self.operation, exchange=self.last)
 
     def create(self, tags: list[dict]):
         self.added |= {tag["Key"] for tag in tags}
@@ -63,7 +60,7 @@ class Tagger:
                             f"{exchange.response.describe(300)}.", rule, operation)
 
     def expect_rejected(self, exchange, what: str, rule: str, operation: str) -> None:
-        codes = specs.rule(rule).get("error_codes") or []
+        codes = specs.rule(rule).get("codes") or []
         if not 400 <= exchange.response.status < 500:
             raise self.fail(f"{what} not rejected", f"{what} must be rejected with a client error "
                             f"({' or '.join(codes)}), but the target answered HTTP {exchange.response.status}.",

@@ -24,7 +24,7 @@ import time
 
 import specs
 
-from .checks import CheckFailure
+from . import checks
 
 __all__ = ["Budget", "CAP_S", "Deadline", "Deadlines", "FACTOR", "FLOOR_S", "Sightings", "Timing"]
 
@@ -217,16 +217,14 @@ class Sightings:
         sequences = "; ".join(f"{ws} from {before or 'creation'}: {' -> '.join(seen) or 'nothing'}"
                               for ws, before, seen in entry.misses)
         evidence = entry.evidence or {}
-        return CheckFailure(
-            check="state_transition", operation=operation, tier="strict", rule=SIGHTING_RULE, source=rule["source"],
-            title=f"{states} was never seen after {operation}",
-            message=(f"{operation} was accepted and followed by polls {entry.times} time(s) on {target}, and no poll "
-                     f"showed {states}, the state the state graph sends the WorkSpace to; a loopback target's "
-                     f"polls come right after the action, so an action that shows no transitional state skips it. "
-                     f"{rule['description']} Observed (first {len(entry.misses)}): {sequences}."),
-            request=evidence.get("request"), response=evidence.get("response"),
-            reproduce=evidence.get("reproduce", ""),
-        )
+        return checks.failure(
+            "state_transition", SIGHTING_RULE, f"{states} was never seen after {operation}",
+            f"{operation} was accepted and followed by polls {entry.times} time(s) on {target}, and no poll "
+            f"showed {states}, the state the state graph sends the WorkSpace to; a loopback target's "
+            f"polls come right after the action, so an action that shows no transitional state skips it. "
+            f"{rule['description']} Observed (first {len(entry.misses)}): {sequences}.",
+            operation=operation, reproduce=evidence.get("reproduce", ""),
+            request=evidence.get("request"), response=evidence.get("response"))
 
 
 class Timing:

@@ -124,7 +124,7 @@ class Backend:
             if rule.get("operation") != operation:
                 continue
             given = [m for m in rule.get("members", []) if params.get(m) is not None]
-            code = rule.get("error_code") or "InvalidParameterValuesException"
+            code = rule["codes"][0]
             if rule["kind"] == "exclusive" and len(given) > 1:
                 raise ApiError(code, f"An invalid number of parameters provided with {operation}. "
                                      f"Only one of the following are allowed to be specified: "

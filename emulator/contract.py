@@ -1,9 +1,9 @@
 """The part of the WorkSpaces contract the emulator enforces, read from ``specs``.
 
 Request schemas come from the derived operation specs; error codes, state
-preconditions, filter, tag and pagination rules from ``rules.json``. Where
-rules.json does not (yet) say something, the documented behaviour below is
-used, so the emulator stays a complete endpoint.
+preconditions, the settling of asynchronous states, filter, tag, pagination
+and default rules from ``rules.json``, the only source of rules: a rule the
+emulator needs and rules.json lacks is an error, never a guess.
 """
 from __future__ import annotations
 
@@ -18,144 +18,85 @@ __all__ = ["Contract", "contract", "SEED_OPERATIONS"]
 
 SEED_OPERATIONS = frozenset(specs.seed_operations())
 
-# Documented or inferred behaviour from the research notes; rules.json wins
-# wherever it has an entry for the same kind, operation or member set.
-_FALLBACK_ERRORS = {
-    "missing_required": ("ValidationException", 400),
-    "wrong_type": ("SerializationException", 400),
-    "enum_violation": ("ValidationException", 400),
-    "too_short": ("ValidationException", 400),
-    "too_long": ("ValidationException", 400),
-    "pattern_mismatch": ("ValidationException", 400),
-    "too_few_items": ("ValidationException", 400),
-    "too_many_items": ("ValidationException", 400),
-    "below_minimum": ("ValidationException", 400),
-    "above_maximum": ("ValidationException", 400),
-    "malformed_json": ("SerializationException", 400),
-    "unknown_operation": ("UnknownOperationException", 400),
-    "missing_target": ("UnknownOperationException", 400),
-    "not_found": ("ResourceNotFoundException", 400),
-    "invalid_state": ("InvalidResourceStateException", 400),
+# Refusals no error kind of rules.json covers, answered the emulator's own way: authentication
+# (the signer's business, not a WorkSpaces rule), operations it does not implement, and invalid
+# parameter values of rules that name no error kind of their own.
+_OWN_ERRORS = {
     "invalid_parameter": ("InvalidParameterValuesException", 400),
-    "filter_violation": ("InvalidParameterValuesException", 400),
-    "invalid_token": ("InvalidParameterValuesException", 400),
-    "limit_exceeded": ("ResourceLimitExceededException", 400),
     "not_implemented": ("UnsupportedOperationException", 400),
     "missing_authentication": ("MissingAuthenticationTokenException", 403),
     "invalid_signature": ("InvalidSignatureException", 403),
     "unrecognized_client": ("UnrecognizedClientException", 403),
 }
-
-_FALLBACK_PRECONDITIONS = {
-    "StartWorkspaces": (("STOPPED",), ("AUTO_STOP", "MANUAL"), "InvalidResourceState"),
-    "StopWorkspaces": (("AVAILABLE", "IMPAIRED", "UNHEALTHY", "ERROR"), ("AUTO_STOP", "MANUAL"),
-                       "InvalidResourceState"),
-    "RebootWorkspaces": (("AVAILABLE", "UNHEALTHY"), None, "InvalidResourceState"),
-    "RebuildWorkspaces": (("AVAILABLE", "ERROR", "UNHEALTHY", "STOPPED", "REBOOTING"), None,
-                          "InvalidResourceState"),
-    "TerminateWorkspaces": (
-        ("PENDING", "AVAILABLE", "IMPAIRED", "UNHEALTHY", "REBOOTING", "STARTING", "REBUILDING",
-         "RESTORING", "MAINTENANCE", "ADMIN_MAINTENANCE", "TERMINATING", "TERMINATED", "UPDATING",
-         "STOPPING", "STOPPED", "ERROR"), None, "InvalidResourceState"),
-    "ModifyWorkspaceProperties": (("AVAILABLE", "STOPPED"), None, "InvalidResourceStateException"),
-}
-
-_FALLBACK_FILTERS = [
-    {"operation": "DescribeWorkspaces", "kind": "exclusive",
-     "members": ["WorkspaceIds", "DirectoryId", "BundleId", "WorkspaceName"]},
-    {"operation": "DescribeWorkspaces", "kind": "requires", "members": ["UserName"],
-     "requires": ["DirectoryId"]},
-    {"operation": "DescribeWorkspaceBundles", "kind": "exclusive", "members": ["BundleIds", "Owner"]},
-    {"operation": "DescribeWorkspaceDirectories", "kind": "exclusive",
-     "members": ["DirectoryIds", "WorkspaceDirectoryNames"]},
-]
-
-# Happy-path asynchronous edges: each transitional state settles into the next.
-_FALLBACK_SETTLE = {
-    "PENDING": "AVAILABLE",
-    "STARTING": "AVAILABLE",
-    "STOPPING": "STOPPED",
-    "REBOOTING": "AVAILABLE",
-    "REBUILDING": "AVAILABLE",
-    "TERMINATING": "TERMINATED",
-    "TERMINATED": "GONE",
-}
-
-_KEYWORD_KIND = {
-    "required": "missing_required",
-    "type": "wrong_type",
-    "enum": "enum_violation",
-    "minLength": "too_short",
-    "maxLength": "too_long",
-    "pattern": "pattern_mismatch",
-    "minItems": "too_few_items",
-    "maxItems": "too_many_items",
-    "minimum": "below_minimum",
-    "maximum": "above_maximum",
-}
+# The code a refusal carries where rules.json accepts any non-empty code (its codes are empty).
+_ANY_REFUSAL_CODE = "InvalidResourceState"
 
 
-def _load_rules() -> dict:
-    try:
-        return specs.rules()
-    except FileNotFoundError:
-        return {}
+def _one(rules: dict, section: str, kind: str) -> dict:
+    """The entry of kind ``kind`` in a section of rules.json (an error naming it when there is none)."""
+    found = [entry for entry in rules[section] if entry.get("kind") == kind]
+    if not found:
+        raise LookupError(f"Expected a {section} rule of kind {kind!r} in rules.json but found none; "
+                          "the emulator reads this rule from there only.")
+    return found[0]
+
+
+def _settle(rules: dict) -> dict[str, str]:
+    """Where each transitional state settles: its first asynchronous edge in the state graph.
+
+    rules.json lists an asynchronous edge out of a transitional state on the
+    usual way first (PENDING -> AVAILABLE before PENDING -> ERROR).
+    """
+    transitional = {state["name"] for state in rules["states"] if state["kind"] == "transitional"}
+    settle: dict[str, str] = {}
+    for edge in rules["state_graph"]:
+        if edge["trigger"] == "async":
+            for state in edge["from"]:
+                if state in transitional:
+                    settle.setdefault(state, edge["to"])
+    return settle
 
 
 class Contract:
     """Request validators and rules for the 14 seed operations, prepared once."""
 
-    keyword_kind = _KEYWORD_KIND
-
     def __init__(self, rules: dict | None = None):
-        self.rules = _load_rules() if rules is None else rules
+        self.rules = specs.rules() if rules is None else rules
+        rules = self.rules
         self._validators: dict[str, jsonschema.Draft7Validator] = {}
-        self.errors = dict(_FALLBACK_ERRORS)
-        for entry in self.rules.get("errors", []):
-            codes = entry.get("codes") or []
-            if entry.get("kind") and codes:
-                self.errors[entry["kind"]] = (codes[0], int(entry.get("http_status") or 400))
-        self.preconditions = dict(_FALLBACK_PRECONDITIONS)
+        self.errors = dict(_OWN_ERRORS)
+        for entry in rules["errors"]:
+            if entry["codes"]:
+                self.errors[entry["kind"]] = (entry["codes"][0], entry["http_status"])
+        self.errors["invalid_token"] = (_one(rules, "pagination", "invalid_token")["codes"][0], 400)
+        self.preconditions: dict[str, tuple] = {}
         # How long a state must have lasted before an action may leave it again (reboot when stuck).
         self.min_seconds_in_state: dict[str, dict[str, float]] = {}
-        for entry in self.rules.get("preconditions", []):
-            refusal = entry.get("refusal") or {}
-            # A null code means "any non-empty code": keep the emulator's own.
+        for entry in rules["preconditions"]:
+            codes = entry["refusal"]["codes"]
             self.preconditions[entry["operation"]] = (
                 tuple(entry["allowed_states"]),
-                tuple(entry["running_modes"]) if entry.get("running_modes") else None,
-                refusal.get("code") or _FALLBACK_PRECONDITIONS.get(entry["operation"], (0, 0, "InvalidResourceState"))[2],
+                tuple(entry["running_modes"]) if entry["running_modes"] else None,
+                codes[0] if codes else _ANY_REFUSAL_CODE,
             )
             if entry.get("min_seconds_in_state"):
                 self.min_seconds_in_state[entry["operation"]] = dict(entry["min_seconds_in_state"])
-        self.filters = [dict(f, error_code="InvalidParameterValuesException") for f in _FALLBACK_FILTERS]
-        ruled = [f for f in self.rules.get("filters", []) if f.get("kind") in ("exclusive", "requires")]
-        if ruled:
-            self.filters = ruled
-        self.settle = dict(_FALLBACK_SETTLE)
-        self.states = [s["name"] for s in self.rules.get("states", [])] or [
-            *_spec_enum("DescribeWorkspaces", "WorkspaceState")]
-        tags = {entry.get("kind"): entry for entry in self.rules.get("tags", [])}
-        self.max_tags = (tags.get("max_tags") or {}).get("max", 50)
-        self.tag_characters = re.compile((tags.get("characters") or {}).get("pattern", r"[\w .:/=+\-@]*"))
-        self.reserved_prefix = (tags.get("reserved_prefix") or {}).get("prefix", "aws:")
-        self.taggable_prefixes = tuple((tags.get("taggable_resources") or {}).get(
-            "resource_prefixes", ("ws-", "d-", "wsd-", "wsi-", "wsb-", "wsipg-", "wsca-")))
-        self.page_size = next((p["page_size"] for p in self.rules.get("pagination", [])
-                               if p.get("kind") == "default_page_size"), 25)
-        defaults = {tuple(d.get("fields", ())): d for d in self.rules.get("defaults", [])}
-        self.default_running_mode = (defaults.get(("WorkspaceProperties.RunningMode",)) or {}).get("value", "ALWAYS_ON")
-        self.default_auto_stop = (defaults.get(("WorkspaceProperties.RunningModeAutoStopTimeoutInMinutes",)) or {}).get("value", 60)
-        constraints = {e["id"]: e.get("parameters") or {} for e in self.rules.get("errors", [])
-                       if e.get("kind") == "constraint"}
-        self.timeout_step = constraints.get("errors.constraint.auto_stop_timeout_step", {}).get("multiple_of", 60)
+        self.filters = [f for f in rules["filters"] if f["kind"] in ("exclusive", "requires")]
+        self.settle = _settle(rules)
+        self.max_tags = _one(rules, "tags", "max_tags")["max"]
+        self.tag_characters = re.compile(_one(rules, "tags", "characters")["pattern"])
+        self.reserved_prefix = _one(rules, "tags", "reserved_prefix")["prefix"]
+        self.taggable_prefixes = tuple(_one(rules, "tags", "taggable_resources")["resource_prefixes"])
+        self.page_size = _one(rules, "pagination", "default_page_size")["page_size"]
+        defaults = {tuple(entry["fields"]): entry for entry in rules["defaults"]}
+        self.default_running_mode = defaults[("WorkspaceProperties.RunningMode",)]["value"]
+        self.default_auto_stop = defaults[("WorkspaceProperties.RunningModeAutoStopTimeoutInMinutes",)]["value"]
+        constraints = {entry["id"]: entry.get("parameters") or {} for entry in rules["errors"]
+                       if entry["kind"] == "constraint"}
+        self.timeout_step = constraints["errors.constraint.auto_stop_timeout_step"]["multiple_of"]
         self.manual_refused = "errors.constraint.manual_running_mode" in constraints
-        self.volume_groups = constraints.get("errors.constraint.volume_sizes", {}).get("groups") or [
-            {"root": [80, 80], "user": [10, 10]}, {"root": [80, 80], "user": [50, 50]},
-            {"root": [80, 80], "user": [100, 100]}, {"root": [175, 2000], "user": [100, 2000]}]
-        self.modify_rate = constraints.get("errors.constraint.modify_rate") or {
-            "after_launch_seconds": 21600, "volume_growth_seconds": 21600,
-            "compute_up_seconds": 21600, "compute_down_seconds": 2592000}
+        self.volume_groups = constraints["errors.constraint.volume_sizes"]["groups"]
+        self.modify_rate = constraints["errors.constraint.modify_rate"]
         self.compute_order = _spec_enum("DescribeWorkspaces", "Compute")
 
     def volumes_valid(self, root, user) -> bool:
@@ -172,7 +113,10 @@ class Contract:
         return found
 
     def error(self, kind: str) -> tuple[str, int]:
-        """The error code and HTTP status for an error ``kind`` of rules.json."""
+        """The error code and HTTP status for an error ``kind`` of rules.json (or one of the emulator's own)."""
+        if kind not in self.errors:
+            raise KeyError(f"Expected an error kind of rules.json with codes, or one of {sorted(_OWN_ERRORS)}, "
+                           f"but got kind={kind!r}")
         return self.errors[kind]
 
 

@@ -2,7 +2,9 @@
 
 Each fault changes one behaviour of the emulator, the one its description
 names, so that the conformance suite's power to detect it can be measured.
-``check`` is the ARCHITECTURE.md check expected to catch it.
+``check`` names the conformance check expected to catch it (a self-test holds
+every name against the suite's check declarations; the emulator shares no code
+with the suite but the contract).
 """
 from __future__ import annotations
 
@@ -10,28 +12,7 @@ import difflib
 from dataclasses import dataclass
 from typing import Iterable
 
-__all__ = ["CHECKS", "CATALOGUE", "Fault", "validate_fault_names"]
-
-CHECKS = (
-    "implemented",
-    "not_a_server_error",
-    "response_schema",
-    "response_enum",
-    "error_shape",
-    "content_type",
-    "positive_data_acceptance",
-    "negative_data_rejection",
-    "error_code",
-    "state_precondition",
-    "state_transition",
-    "async_completion",
-    "use_after_terminate",
-    "pagination",
-    "tags",
-    "filters",
-    "client_features",
-)
-
+__all__ = ["CATALOGUE", "Fault", "validate_fault_names"]
 
 @dataclass(frozen=True)
 class Fault:
@@ -42,11 +23,6 @@ class Fault:
     check: str
     operations: tuple[str, ...]
 
-    def __post_init__(self):
-        if self.check not in CHECKS:
-            raise ValueError(
-                f"Expected a check name from ARCHITECTURE.md but got check={self.check!r}"
-            )
 
 
 _DESCRIBES = ("DescribeWorkspaces", "DescribeWorkspaceBundles",

@@ -2,11 +2,14 @@
 
 botocore's client checks only required members, types and minimums; the
 emulator checks every constraint of the model, as the service does, and maps
-the failing JSON Schema keyword to the rules.json error kind and its code.
+the failing JSON Schema keyword to its rules.json error kind
+(:func:`specs.violation_kind`) and that kind's code.
 """
 from __future__ import annotations
 
 import re
+
+import specs
 
 from .contract import contract
 from .errors import ApiError
@@ -59,7 +62,7 @@ def _constraint(error) -> str:
 
 def _order(error):
     # Deserialisation (types) fails before validation does, as on the service.
-    kind = contract().keyword_kind.get(error.validator, "")
+    kind = specs.violation_kind(error.validator) or ""
     return (kind != "wrong_type", kind != "missing_required", list(map(str, error.absolute_path)))
 
 
@@ -70,10 +73,10 @@ def validate_request(operation: str, params: dict, faults: frozenset = frozenset
         if fault in faults:
             skipped.update(keywords)
     errors = [e for e in contract().validator(operation).iter_errors(params)
-              if e.validator in contract().keyword_kind and e.validator not in skipped]
+              if specs.violation_kind(e.validator) and e.validator not in skipped]
     if errors:
         first = min(errors, key=_order)
-        kind = contract().keyword_kind[first.validator]
+        kind = specs.violation_kind(first.validator)
         if kind == "missing_required":
             missing = re.search(r"'([^']+)' is a required property", first.message)
             name = missing.group(1) if missing else "member"

@@ -26,9 +26,9 @@ DRAFT_07 = "http://json-schema.org/draft-07/schema#"
 SPEC_DIR = Path(__file__).resolve().parent / "workspaces"
 REGENERATE = "python -m specs.derive"
 
-# The seed client reference lists these client methods (see README): the
-# operations of the 2016-08..2017-05 model. They are fixed here so that the
-# derivation does not depend on a file outside the repository.
+# The seed operations, the ones the suite tests: operations of the
+# 2016-08..2017-05 model. They are fixed here so that the derivation depends
+# on no file outside the repository.
 SEED_OPERATIONS = (
     "CreateTags",
     "CreateWorkspaces",

@@ -9,7 +9,11 @@
     strategies.requests("RebootWorkspaces", pool)        # ids drawn partly from live resources
 
 Requests are JSON-able dicts with blobs as base64 strings; ``to_boto3`` turns
-them into boto3 parameters.
+them into boto3 parameters. Each entry point takes an operation's name or its
+``specs.contract(name)``; a name is resolved once, at the top, and the contract
+is what every step below receives. An invalid boundary case carries a
+``Violation`` (``case.violation``) as an invalid request does, so both are sent
+and judged alike.
 """
 from .boundaries import Boundary, boundaries
 from .identifiers import ResourcePool

@@ -6,7 +6,9 @@ negative); for every enum the first and last values and two near misses (the
 first in lower case, the last with a trailing space). Each case is a whole
 request: a minimal valid request with the one value set, built without
 randomness beyond fixed seeds, so ``boundaries(op)`` is the same list on
-every call.
+every call. An invalid case carries its :class:`~strategies.invalid.Violation`,
+labelled as the invalid-request strategies label the same violation, so one
+sender and the same checks serve both.
 """
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ from dataclasses import dataclass
 import specs
 
 from . import semantics, wire
-from .invalid import _repair, _string_lengths, _text, materialise
+from .invalid import Violation, _repair, _string_lengths, _text, materialise, rule_violation, schema_violation
 from .requests import compiler as get_compiler
 from .schema import ITEM, Site, Step, children, dotted, root_node, sites
 
@@ -39,6 +41,18 @@ class Boundary:
     note: str
     raw: bool
     rule: str | None = None  # the rules.json id that makes a schema-valid value invalid
+
+    @property
+    def violation(self) -> Violation | None:
+        """What the case breaks, as an invalid request's violation; None for a valid case.
+
+        Derived from the label, so a copy with another label (``dataclasses.replace``) says what that label says.
+        """
+        if self.valid:
+            return None
+        if self.rule is not None:
+            return rule_violation(self.rule, self.path, self.note)
+        return schema_violation(self.keyword, self.path, self.note)
 
 
 class _MinimalSource:
@@ -66,7 +80,7 @@ class _MinimalSource:
 
 
 def _minimal(c, steps: tuple, rng: random.Random):
-    node = steps[-1].node if steps else root_node(c.operation)
+    node = steps[-1].node if steps else root_node(c.contract)
     schema = node.schema
     kind = node.type
     member = steps[-1].segment if steps else None
@@ -74,7 +88,7 @@ def _minimal(c, steps: tuple, rng: random.Random):
     if kind == "object":
         if node.is_map():
             return {}
-        props = dict(children(c.operation, node))
+        props = dict(children(c.contract, node))
         required = list(schema.get("required", ()))
         if schema.get("maxProperties") == 1 and not required:
             required = [next(iter(props))]
@@ -87,7 +101,7 @@ def _minimal(c, steps: tuple, rng: random.Random):
             for name in required
         }
     if kind == "array":
-        (segment, item), = children(c.operation, node)
+        (segment, item), = children(c.contract, node)
         low = schema.get("minItems", 0)
         return [_minimal(c, steps + (_step(ITEM, item, node),), rng) for _ in range(low)]
     if kind == "string":
@@ -125,17 +139,17 @@ def _step(segment, node, parent):
     return Step(segment, node, parent)
 
 
-def minimal_request(operation: str) -> dict:
-    """The smallest valid request of ``operation`` (required members only), deterministic."""
+def minimal_request(operation: str | specs.OperationContract) -> dict:
+    """The smallest valid request of ``operation`` (a name or its contract; required members only), deterministic."""
     c = get_compiler(operation)
     return _minimal(c, (), random.Random(0))
 
 
 @functools.lru_cache(maxsize=None)
-def _cases(operation: str) -> tuple[Boundary, ...]:
-    c = get_compiler(operation)
+def _cases(contract: specs.OperationContract) -> tuple[Boundary, ...]:
+    c = get_compiler(contract)
     out: list[Boundary] = []
-    for site in sites(operation):
+    for site in sites(contract):
         node = site.node
         if node is None:
             continue
@@ -189,7 +203,7 @@ def _case(c, site, kind, value, keyword, low, high):
             note += ", also outside the pattern"
         return _assemble(c, site, text, ok, keyword, note)
     if kind == "items":
-        (_, item), = children(c.operation, site.node)
+        (_, item), = children(c.contract, site.node)
         src = _MinimalSource(c, f"{site.template()}:{value}")
         item_steps = site.steps + (_step(ITEM, item, site.node),)
         items = src.valid_list(item_steps, value)
@@ -213,17 +227,16 @@ def _rule_cap(c, site):
 
 def _assemble(c, site, value, valid, keyword, note, rule=None) -> Boundary:
     src = _MinimalSource(c, site.template())
-    params = minimal_request(c.operation)
+    params = minimal_request(c.contract)
     container, key, segments = materialise(src, params, site.steps)
     container[key] = value
-    _repair(src, c.operation, params, site.steps, container)
+    _repair(src, c.contract, params, site.steps, container)
 
     raw = not wire.boto3_sends_exactly(c.operation, params)
     return Boundary(c.operation, params, bool(valid), dotted(segments), keyword, note, raw, rule)
 
 
-def boundaries(operation: str) -> list[Boundary]:
-    """The boundary cases of ``operation``, the same list on every call."""
-    specs.operation(operation)
+def boundaries(operation: str | specs.OperationContract) -> list[Boundary]:
+    """The boundary cases of ``operation`` (a name or its contract), the same list on every call."""
     # Copies: the cached cases must not change when a caller edits a request.
-    return copy.deepcopy(list(_cases(operation)))
+    return copy.deepcopy(list(_cases(specs.contract(operation))))

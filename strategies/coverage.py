@@ -21,14 +21,15 @@ from .invalid import invalid_requests, violation_kinds
 __all__ = ["report", "main"]
 
 
-def produced_kinds(operation: str, examples: int = 2) -> set[str]:
+def produced_kinds(operation: str | specs.OperationContract, examples: int = 2) -> set[str]:
     """The kinds actually drawn from ``invalid_requests(operation, kinds={k})`` for each k."""
+    contract = specs.contract(operation)
     produced: set[str] = set()
-    for kind in sorted(violation_kinds(operation)):
+    for kind in sorted(violation_kinds(contract)):
         @settings(max_examples=examples, database=None, deadline=None,
                   phases=[Phase.generate], derandomize=True,
                   suppress_health_check=[HealthCheck.too_slow])
-        @given(invalid_requests(operation, kinds={kind}))
+        @given(invalid_requests(contract, kinds={kind}))
         def draw(inv):
             produced.add(inv.violation.kind)
 
@@ -40,8 +41,9 @@ def report(examples: int = 2) -> dict:
     """{operation: {"allowed": [...], "produced": [...], "missing": [...]}} for the seed."""
     out = {}
     for operation in specs.seed_operations():
-        allowed = violation_kinds(operation)
-        produced = produced_kinds(operation, examples)
+        contract = specs.contract(operation)
+        allowed = violation_kinds(contract)
+        produced = produced_kinds(contract, examples)
         out[operation] = {
             "allowed": sorted(allowed),
             "produced": sorted(produced),

@@ -5,75 +5,105 @@ conformance suite when it provisions or describes the target). With a pool,
 id members draw half their values from it and half from well-formed ids that
 exist nowhere, so requests reach real resources and not only "not found"
 paths.
+
+Which member or shape names which kind of resource comes from the
+``resources`` section of rules.json (:func:`specs.resources`), so a new
+resource family needs no change here.
 """
 from __future__ import annotations
 
+import dataclasses
 import re
-from dataclasses import dataclass, field, fields
 
 from hypothesis import strategies as st
 
-__all__ = ["ResourcePool", "is_id_shape", "live_ids", "mixed"]
+import specs
 
-# Which pool list feeds which shape; ResourceId (the tag operations) takes any
-# taggable resource.
-SHAPE_FIELDS = {
-    "WorkspaceId": "workspaces",
-    "DirectoryId": "directories",
-    "BundleId": "bundles",
-    "WorkspaceImageId": "images",
-    "IpGroupId": "ip_groups",
-    "ConnectionAliasId": "connection_aliases",
-}
-MEMBER_FIELDS = {"UserName": ("user_names",)}
-TAGGABLE = ("workspaces", "directories", "bundles", "images", "ip_groups", "connection_aliases")
-MEMBER_FIELDS["ResourceId"] = TAGGABLE
+__all__ = ["ResourcePool", "is_id_shape", "live_ids", "member_fields", "mixed", "shape_fields", "taggable"]
 
 
-@dataclass
+def shape_fields() -> dict[str, str]:
+    """Which pool kind feeds which id shape of the model (``WorkspaceId`` -> ``workspaces``)."""
+    return {shape: entry["kind"] for entry in specs.resources() for shape in entry["id_shapes"]}
+
+
+def member_fields() -> dict[str, tuple[str, ...]]:
+    """Which pool kinds feed which member: a family's id members, and every taggable kind for the tag member."""
+    members = {name for entry in specs.resources() for name in entry["id_members"]} | {specs.tag_member()}
+    return {name: tuple(entry["kind"] for entry in specs.resources_for_member(name)) for name in sorted(members)}
+
+
+def taggable() -> tuple[str, ...]:
+    """The pool kinds whose ids the tag operations accept, in the order of the resources section."""
+    return tuple(entry["kind"] for entry in specs.resources() if entry["taggable"])
+
+
+@dataclasses.dataclass(init=False)
 class ResourcePool:
-    """Ids of resources that exist in the target, by kind (lists of strings)."""
+    """Ids of resources that exist in the target, by kind (lists of strings).
 
-    directories: list[str] = field(default_factory=list)
-    bundles: list[str] = field(default_factory=list)
-    workspaces: list[str] = field(default_factory=list)
-    user_names: list[str] = field(default_factory=list)
-    images: list[str] = field(default_factory=list)
-    ip_groups: list[str] = field(default_factory=list)
-    connection_aliases: list[str] = field(default_factory=list)
+    The kinds are those of the resources section of rules.json; each is also an
+    attribute (``pool.workspaces``, ``pool.directories``, ...)::
+
+        ResourcePool(workspaces=["ws-abcdefgh1"], live_only=True)
+        ResourcePool({"workspaces": ["ws-abcdefgh1"]})  # the same ids by kind, e.g. from key()
+    """
+
+    ids: dict[str, list[str]]
     # True: members with live ids take only those, so a request names nothing unknown.
     live_only: bool = False
 
-    def __post_init__(self):
-        for f in fields(self):
-            if f.name == "live_only":
-                continue
-            value = getattr(self, f.name)
+    def __init__(self, ids=None, live_only: bool = False, **by_kind) -> None:
+        given = dict(ids or {})
+        given.update(by_kind)
+        kinds = specs.resource_kinds()
+        unknown = [kind for kind in given if kind not in kinds]
+        if unknown:
+            raise TypeError(f"Expected resource kinds of rules.json ({', '.join(kinds)}) but got "
+                            + ", ".join(f"{kind}={given[kind]!r}" for kind in unknown))
+        for kind, value in given.items():
             if isinstance(value, (str, bytes)) or not all(isinstance(v, str) for v in value):
-                raise TypeError(
-                    f"Expected a list of strings but got {f.name}={value!r}"
-                )
+                raise TypeError(f"Expected a list of strings but got {kind}={value!r}")
+        self.ids = {kind: list(given.get(kind, ())) for kind in kinds}
+        self.live_only = live_only
+
+    def __getattr__(self, name: str) -> list[str]:
+        ids = self.__dict__.get("ids")
+        if ids is not None and name in ids:
+            return ids[name]
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def __setattr__(self, name: str, value) -> None:
+        ids = self.__dict__.get("ids")
+        if ids is not None and name in ids:
+            ids[name] = value
+        else:
+            super().__setattr__(name, value)
 
     def key(self) -> tuple:
-        """A hashable snapshot of the pool (compiled strategies are cached by it)."""
-        return tuple(
-            getattr(self, f.name) if f.name == "live_only" else tuple(getattr(self, f.name)) for f in fields(self)
-        )
+        """A hashable snapshot of the pool (compiled strategies are cached by it); ``ResourcePool(*key)`` rebuilds it."""
+        return tuple((kind, tuple(ids)) for kind, ids in self.ids.items()), self.live_only
+
+    def resource_ids(self) -> set[str]:
+        """Every id of a resource the target holds (directory users, which it does not describe, left out)."""
+        return {value for entry in specs.resources() if specs.held(entry)
+                for value in self.ids.get(entry["kind"], ())}
 
     def ids_for(self, shape: str, member: str | None) -> list[str]:
         """The live ids that may fill a member of shape ``shape`` named ``member``."""
-        names = MEMBER_FIELDS.get(member or "") or (
-            (SHAPE_FIELDS[shape],) if shape in SHAPE_FIELDS else ()
-        )
+        named = specs.resources_for_member(member or "")
+        if not named:
+            found = specs.resource_for_shape(shape)
+            named = [found] if found else []
         out: list[str] = []
-        for name in names:
-            out.extend(v for v in getattr(self, name) if v not in out)
+        for entry in named:
+            out.extend(v for v in self.ids.get(entry["kind"], ()) if v not in out)
         return out
 
 
 def is_id_shape(shape: str) -> bool:
     """Whether a shape names a resource id (WorkspaceId, BundleId, ConnectionAliasId...)."""
-    return shape in SHAPE_FIELDS or shape.endswith("Id")
+    return specs.resource_for_shape(shape) is not None or shape.endswith("Id")
 
 
 def live_ids(pool: ResourcePool | None, shape: str, member: str | None,

@@ -5,7 +5,10 @@ constraint at one site (kind, dotted path, the JSON Schema keyword that must
 fail), a request-level rule of rules.json (kind and rule id; the request
 still validates against the schema), or the body itself (not JSON, empty,
 not an object). ``raw`` says when boto3 cannot send the params as they are
-and the raw sender must send ``body``.
+and the raw sender must send ``body``. Which kind a failed JSON Schema keyword
+is, and which rule it breaks, rules.json's ``errors`` entries say
+(:func:`specs.violation_kind`); boundary cases are labelled the same way
+(:func:`schema_violation`, :func:`rule_violation`).
 """
 from __future__ import annotations
 
@@ -19,7 +22,6 @@ from hypothesis import strategies as st
 
 import specs
 
-
 from . import semantics, wire
 from .identifiers import ResourcePool
 from .patterns import pattern as compile_pattern
@@ -28,7 +30,7 @@ from .schema import INT32, ITEM, VALUE, Site, dotted, node_of, sites
 
 __all__ = [
     "InvalidRequest", "Violation", "invalid_requests", "violation_kinds", "mutations",
-    "SCHEMA_KINDS", "BODY_KINDS",
+    "schema_violation", "rule_violation", "SCHEMA_KINDS", "BODY_KINDS",
 ]
 
 SCHEMA_KINDS = (
@@ -40,12 +42,9 @@ BODY_KINDS = ("malformed_json", "empty_body")
 # Kinds sent raw whatever botocore would do with them: the brief of the raw
 # sender is to put exactly these bytes on the wire.
 ALWAYS_RAW = {"null_member", "malformed_json", "empty_body"}
-KEYWORDS = {
-    "missing_required": "required", "wrong_type": "type", "null_member": "type",
-    "enum_violation": "enum", "too_short": "minLength", "too_long": "maxLength",
-    "pattern_mismatch": "pattern", "too_few_items": "minItems",
-    "too_many_items": "maxItems", "below_minimum": "minimum", "above_maximum": "maximum",
-}
+# Kinds of ours that are special cases of an error kind of rules.json: a member sent as null
+# has the wrong type, an empty body is no JSON.
+_COUNTS_AS = {"null_member": "wrong_type", "empty_body": "malformed_json"}
 # Values of each JSON type, for wrong_type: one per type that is not the expected one.
 _TYPED = {
     "string": "not-a-number", "integer": 7, "number": 1.5, "boolean": True,
@@ -85,12 +84,28 @@ class InvalidRequest:
 
 
 def _error_rule(kind: str) -> str | None:
-    """The rules.json ``errors`` id for a schema or body kind (null_member counts as wrong_type)."""
-    wanted = {"null_member": "wrong_type", "empty_body": "malformed_json"}.get(kind, kind)
-    for rule in semantics.load_rules().get("errors", []):
-        if rule.get("kind") == wanted and not rule.get("operations"):
-            return rule["id"]
-    return None
+    """The rules.json ``errors`` id a schema or body violation of ``kind`` breaks (None when none names it)."""
+    entry = specs.error_rule(_COUNTS_AS.get(kind, kind))
+    return entry["id"] if entry else None
+
+
+def _keyword(kind: str) -> str:
+    """The JSON Schema keyword a schema violation of ``kind`` fails, as its errors entry names it."""
+    return specs.error_rule(_COUNTS_AS.get(kind, kind))["keyword"]
+
+
+def schema_violation(keyword: str, path: str, note: str) -> Violation:
+    """The violation of a request failing the JSON Schema ``keyword`` at ``path``: the kind and rule rules.json name."""
+    kind = specs.violation_kind(keyword)
+    if kind is None:
+        raise ValueError(f"Expected a JSON Schema keyword an errors entry of rules.json names "
+                         f"but got keyword={keyword!r}")
+    return Violation(kind, path, keyword, _error_rule(kind), note)
+
+
+def rule_violation(rule_id: str, path: str, note: str) -> Violation:
+    """The violation of a schema-valid request breaking the request-level rule ``rule_id``; its kind is the rule's."""
+    return Violation(specs.rule(rule_id)["kind"], path, None, rule_id, note)
 
 
 # -- sources of valid values ---------------------------------------------------
@@ -168,7 +183,7 @@ def materialise(src, params: dict, steps) -> tuple[object, object, list]:
 def _map_key(src, steps):
     parent = steps[-1].parent
     key_schema = parent.schema.get("propertyNames", {"type": "string"})
-    node = node_of(src.c.operation, key_schema)
+    node = node_of(src.c.contract, key_schema)
     anchored = node.schema.get("pattern")
     if anchored:
         return compile_pattern(anchored).build(
@@ -198,9 +213,9 @@ def _enter(src, container, step, prefix, segments):
     return container[step.segment]
 
 
-def _repair(src, operation: str, params: dict, steps, keep_parent=None) -> None:
+def _repair(src, contract: specs.OperationContract, params: dict, steps, keep_parent=None) -> None:
     """Restore the request-level rules around a changed site (the site itself is kept)."""
-    rules = semantics.for_operation(operation)
+    rules = semantics.for_operation(contract)
     if steps:
         top = steps[0].segment
         for rule in rules.exclusive:
@@ -212,7 +227,7 @@ def _repair(src, operation: str, params: dict, steps, keep_parent=None) -> None:
             for rule in rules.requires:
                 if rule.member in params and rule.required not in params:
                     if rule.member == top:
-                        prefix = [s for s in sites(operation)
+                        prefix = [s for s in sites(contract)
                                   if len(s.steps) == 1 and s.top_member == rule.required]
                         params[rule.required] = src.valid(prefix[0].steps)
                         for ex in rules.exclusive:
@@ -261,18 +276,22 @@ def _string_lengths(c, site) -> tuple[int, int | None, object]:
             compile_pattern(anchored) if anchored else None)
 
 
+def mutations(operation: str | specs.OperationContract) -> tuple[Mutation, ...]:
+    """Every feasible single violation of ``operation``'s requests (a name or its contract), schema and rules."""
+    return _mutations(specs.contract(operation))
+
+
 @functools.lru_cache(maxsize=None)
-def mutations(operation: str) -> tuple[Mutation, ...]:
-    """Every feasible single violation of ``operation``'s requests, schema and rules."""
-    c = get_compiler(operation)
+def _mutations(contract: specs.OperationContract) -> tuple[Mutation, ...]:
+    c = get_compiler(contract)
     out: list[Mutation] = []
-    for site in sites(operation):
+    for site in sites(contract):
         out.extend(_site_mutations(c, site))
     out.extend(_semantic_mutations(c))
     for kind in BODY_KINDS:
         # Whether a server reads an empty body as {} is undocumented: it counts as
         # invalid only where {} is invalid too.
-        if kind == "empty_body" and not specs.operation(operation)["input"].get("required"):
+        if kind == "empty_body" and not contract.input.get("required"):
             continue
         out.append(Mutation(kind, Site(()), None, _error_rule(kind), kind))
     return tuple(out)
@@ -281,13 +300,13 @@ def mutations(operation: str) -> tuple[Mutation, ...]:
 def _site_mutations(c, site: Site):
     node = site.node
     if node is None:  # the body: not an object
-        yield Mutation("wrong_type", site, "type", _error_rule("wrong_type"), "wrong_type")
+        yield Mutation("wrong_type", site, _keyword("wrong_type"), _error_rule("wrong_type"), "wrong_type")
         return
     schema = node.schema
     kind = node.type
 
     def m(k, maker=None, arg=None):
-        return Mutation(k, site, KEYWORDS[k], _error_rule(k), maker or k, arg)
+        return Mutation(k, site, _keyword(k), _error_rule(k), maker or k, arg)
 
     yield m("wrong_type")
     if site.member is not None:
@@ -328,8 +347,7 @@ def _site_mutations(c, site: Site):
 
 def _semantic_mutations(c):
     rules = c.rules
-    op = c.operation
-    all_sites = sites(op)
+    all_sites = sites(c.contract)
     top = {s.top_member: s for s in all_sites if len(s.steps) == 1}
     for rule in rules.exclusive:
         pairs = [(a, b) for i, a in enumerate(rule.members) for b in rule.members[i + 1:]
@@ -385,32 +403,33 @@ def _owner(rules, pair) -> str:
     return min(holders, key=lambda r: len(r.members)).rule
 
 
-def violation_kinds(operation: str) -> set[str]:
-    """The violation kinds the model's constraints and the rules allow for ``operation``."""
+def violation_kinds(operation: str | specs.OperationContract) -> set[str]:
+    """The violation kinds the model's constraints and the rules allow for ``operation`` (a name or its contract)."""
     return {m.kind for m in mutations(operation)}
 
 
 # -- building one invalid request ----------------------------------------------
-def build(src, operation: str, mutation: Mutation, base: dict) -> InvalidRequest:
-    """Break ``base`` (a valid request) by ``mutation``; ``src`` supplies valid values."""
+def build(src, mutation: Mutation, base: dict) -> InvalidRequest:
+    """Break ``base`` (a valid request) by ``mutation``; ``src`` supplies valid values and the contract."""
+    contract = src.c.contract
     params = json.loads(json.dumps(base))  # a deep copy that is surely JSON
     maker = getattr(_Makers, mutation.maker)
-    params, segments, note = maker(src, operation, mutation, params)
+    params, segments, note = maker(src, contract, mutation, params)
     path = dotted(segments) if segments is not None else ""
     violation = Violation(mutation.kind, path, mutation.keyword, mutation.rule, note)
     if mutation.kind in ("malformed_json", "empty_body"):
         body = params
-        return InvalidRequest(operation, None, True, body, violation)
-    raw = mutation.kind in ALWAYS_RAW or not wire.boto3_sends_exactly(operation, params)
-    return InvalidRequest(operation, params, raw, wire.encode(params), violation)
+        return InvalidRequest(contract.name, None, True, body, violation)
+    raw = mutation.kind in ALWAYS_RAW or not wire.boto3_sends_exactly(contract.name, params)
+    return InvalidRequest(contract.name, params, raw, wire.encode(params), violation)
 
 
-def _put(src, operation, mutation, params, value_fn):
+def _put(src, contract, mutation, params, value_fn):
     steps = mutation.site.steps
     container, key, segments = materialise(src, params, steps)
     value, note = value_fn(container[key] if _has(container, key) else None)
     container[key] = value
-    _repair(src, operation, params, steps, container)
+    _repair(src, contract, params, steps, container)
     return params, segments, note
 
 
@@ -434,10 +453,10 @@ def _text(src, c, site, length: int) -> str | None:
 
 
 class _Makers:
-    """Builders of each mutation: (src, operation, mutation, params) -> (params, segments, note)."""
+    """Builders of each mutation: (src, contract, mutation, params) -> (params, segments, note)."""
 
     @staticmethod
-    def wrong_type(src, op, mutation, params):
+    def wrong_type(src, contract, mutation, params):
         node = mutation.site.node
         if node is None:
             value = src.choice([["not", "an", "object"], "body", 42, True])
@@ -446,40 +465,40 @@ class _Makers:
 
         def value(_):
             return _TYPED[wrong], f"{wrong} where {node.type} belongs"
-        return _put(src, op, mutation, params, value)
+        return _put(src, contract, mutation, params, value)
 
     @staticmethod
-    def null_member(src, op, mutation, params):
-        return _put(src, op, mutation, params, lambda _: (None, "member sent as null"))
+    def null_member(src, contract, mutation, params):
+        return _put(src, contract, mutation, params, lambda _: (None, "member sent as null"))
 
     @staticmethod
-    def missing_required(src, op, mutation, params):
+    def missing_required(src, contract, mutation, params):
         steps = mutation.site.steps
         container, key, segments = materialise(src, params, steps)
         container.pop(key, None)
-        _repair(src, op, params, steps[:-1] if len(steps) > 1 else (), None)
+        _repair(src, contract, params, steps[:-1] if len(steps) > 1 else (), None)
         return params, segments, f"required member {key} left out"
 
     @staticmethod
-    def enum_violation(src, op, mutation, params):
+    def enum_violation(src, contract, mutation, params):
         enum = mutation.site.node.schema["enum"]
         value = src.choice(enum)
         candidates = [v for v in (value.lower(), value + " ", "X" + value, value + "_X")
                       if v not in enum]
         chosen = src.choice(candidates)
-        return _put(src, op, mutation, params, lambda _: (chosen, f"{chosen!r} is not in the enum"))
+        return _put(src, contract, mutation, params, lambda _: (chosen, f"{chosen!r} is not in the enum"))
 
     @staticmethod
-    def too_short(src, op, mutation, params):
+    def too_short(src, contract, mutation, params):
         c, site = src.c, mutation.site
         low, _, pat = _string_lengths(c, site)
         length = low - 1 if pat is None else pat.shorter_than(low)
         value = _text(src, c, site, length)
-        return _put(src, op, mutation, params,
+        return _put(src, contract, mutation, params,
                     lambda _: (value, f"length {length} < minLength {low}"))
 
     @staticmethod
-    def too_long(src, op, mutation, params):
+    def too_long(src, contract, mutation, params):
         c, site = src.c, mutation.site
         _, high, pat = _string_lengths(c, site)
         if pat is None:
@@ -487,11 +506,11 @@ class _Makers:
         else:
             length = pat.longer_than(high)
         value = _text(src, c, site, length)
-        return _put(src, op, mutation, params,
+        return _put(src, contract, mutation, params,
                     lambda _: (value, f"length {length} > maxLength {high}"))
 
     @staticmethod
-    def pattern_mismatch(src, op, mutation, params):
+    def pattern_mismatch(src, contract, mutation, params):
         node = mutation.site.node
         low, high = node.schema.get("minLength", 0), node.schema.get("maxLength")
         pat = compile_pattern(node.schema["pattern"])
@@ -500,65 +519,65 @@ class _Makers:
             value = pat.mismatch(length, src.rng)
             if value is not None:
                 break
-        return _put(src, op, mutation, params,
+        return _put(src, contract, mutation, params,
                     lambda _: (value, f"{value[:40]!r} does not match the pattern"))
 
     @staticmethod
-    def _items(src, op, mutation, params, size, note):
+    def _items(src, contract, mutation, params, size, note):
         steps = mutation.site.steps
-        item_steps = steps + (_item_step(op, steps),)
+        item_steps = steps + (_item_step(contract, steps),)
         items = src.valid_list(item_steps, size) if size else []
-        return _put(src, op, mutation, params, lambda _: (items, note))
+        return _put(src, contract, mutation, params, lambda _: (items, note))
 
     @staticmethod
-    def too_few_items(src, op, mutation, params):
+    def too_few_items(src, contract, mutation, params):
         low = mutation.site.node.schema["minItems"]
-        return _Makers._items(src, op, mutation, params, low - 1, f"{low - 1} items < minItems {low}")
+        return _Makers._items(src, contract, mutation, params, low - 1, f"{low - 1} items < minItems {low}")
 
     @staticmethod
-    def too_many_items(src, op, mutation, params):
+    def too_many_items(src, contract, mutation, params):
         high = mutation.site.node.schema["maxItems"]
-        return _Makers._items(src, op, mutation, params, high + 1,
+        return _Makers._items(src, contract, mutation, params, high + 1,
                               f"{high + 1} items > maxItems {high}")
 
     @staticmethod
-    def below_minimum(src, op, mutation, params):
+    def below_minimum(src, contract, mutation, params):
         low = mutation.site.node.schema["minimum"]
         value = low - src.choice([1, 1, 2, 100])
-        return _put(src, op, mutation, params, lambda _: (value, f"{value} < minimum {low}"))
+        return _put(src, contract, mutation, params, lambda _: (value, f"{value} < minimum {low}"))
 
     @staticmethod
-    def above_maximum(src, op, mutation, params):
+    def above_maximum(src, contract, mutation, params):
         high = mutation.site.node.schema["maximum"]
         value = high + src.choice([1, 1, 2, 100])
-        return _put(src, op, mutation, params, lambda _: (value, f"{value} > maximum {high}"))
+        return _put(src, contract, mutation, params, lambda _: (value, f"{value} > maximum {high}"))
 
     @staticmethod
-    def malformed_json(src, op, mutation, params):
+    def malformed_json(src, contract, mutation, params):
         body = src.choice(_MALFORMED)
         return body, [], f"body {body[:20]!r} is not JSON"
 
     @staticmethod
-    def empty_body(src, op, mutation, params):
+    def empty_body(src, contract, mutation, params):
         return b"", [], "empty body"
 
     # -- semantic ------------------------------------------------------------
     @staticmethod
-    def exclusive(src, op, mutation, params):
+    def exclusive(src, contract, mutation, params):
         a, b = src.choice(mutation.arg)
-        top = {s.top_member: s for s in sites(op) if len(s.steps) == 1}
-        rule = next(r for r in semantics.for_operation(op).exclusive if r.rule == mutation.rule)
+        top = {s.top_member: s for s in sites(contract) if len(s.steps) == 1}
+        rule = next(r for r in src.c.rules.exclusive if r.rule == mutation.rule)
         for other in rule.members:
             params.pop(other, None)
         for member in (a, b):
             params[member] = src.valid(top[member].steps)
-        for req in semantics.for_operation(op).requires:
+        for req in src.c.rules.requires:
             if req.member in params and req.required not in params:
                 del params[req.member]
         return params, None, f"{a} and {b} together"
 
     @staticmethod
-    def requires(src, op, mutation, params):
+    def requires(src, contract, mutation, params):
         required = mutation.arg
         member = mutation.site.top_member
         params.pop(required, None)
@@ -566,15 +585,15 @@ class _Makers:
         return params, [member], f"{member} without {required}"
 
     @staticmethod
-    def max_requests(src, op, mutation, params):
+    def max_requests(src, contract, mutation, params):
         steps = mutation.site.steps
         size = mutation.arg + 1
-        items = src.valid_list(steps + (_item_step(op, steps),), size)
+        items = src.valid_list(steps + (_item_step(contract, steps),), size)
         params[steps[0].segment] = items
         return params, [steps[0].segment], f"{size} requests, at most {mutation.arg}"
 
     @staticmethod
-    def max_tags(src, op, mutation, params):
+    def max_tags(src, contract, mutation, params):
         steps = mutation.site.steps
         container, key, segments = materialise(src, params, steps)
         tags = []
@@ -584,7 +603,7 @@ class _Makers:
         return params, segments, f"{len(tags)} tags, at most {mutation.arg}"
 
     @staticmethod
-    def characters(src, op, mutation, params):
+    def characters(src, contract, mutation, params):
         bad = src.choice(["#", "!", "%", "&", "*", "<", ">", "?"])
 
         def value(current):
@@ -593,33 +612,33 @@ class _Makers:
                 return (" " + text)[:127] if len(text) < 127 else " " + text[:-1], "leading space"
             index = src.rng.randrange(len(text))
             return text[:index] + bad + text[index + 1:], f"{bad!r} is not an allowed tag character"
-        return _put(src, op, mutation, params, value)
+        return _put(src, contract, mutation, params, value)
 
     @staticmethod
-    def reserved_prefix(src, op, mutation, params):
-        prefix = semantics.for_operation(op).reserved_prefix[1]
+    def reserved_prefix(src, contract, mutation, params):
+        prefix = src.c.rules.reserved_prefix[1]
 
         def value(current):
             rest = current if isinstance(current, str) else "name"
             text = (prefix + rest.strip())[:127]
             return text, f"starts with the reserved prefix {prefix!r}"
-        return _put(src, op, mutation, params, value)
+        return _put(src, contract, mutation, params, value)
 
     @staticmethod
-    def auto_stop(src, op, mutation, params):
-        step = semantics.for_operation(op).auto_stop_step[2]
+    def auto_stop(src, contract, mutation, params):
+        step = src.c.rules.auto_stop_step[2]
         value = src.choice([step + 1, step // 2, step * 2 - 1, 0])
-        return _put(src, op, mutation, params,
+        return _put(src, contract, mutation, params,
                     lambda _: (value, f"{value} is not a positive multiple of {step}"))
 
     @staticmethod
-    def forbidden(src, op, mutation, params):
-        value = semantics.for_operation(op).forbidden_value[2]
-        return _put(src, op, mutation, params, lambda _: (value, f"{value} is refused"))
+    def forbidden(src, contract, mutation, params):
+        value = src.c.rules.forbidden_value[2]
+        return _put(src, contract, mutation, params, lambda _: (value, f"{value} is refused"))
 
     @staticmethod
-    def volumes(src, op, mutation, params):
-        rules = semantics.for_operation(op)
+    def volumes(src, contract, mutation, params):
+        rules = src.c.rules
         R, U, C = semantics.ROOT, semantics.USER, semantics.COMPUTE
         obj, segments = _object_at(src, params, mutation.site.steps)
         for member in (R, U, C):
@@ -637,27 +656,27 @@ class _Makers:
         return params, segments, f"root {root} GB with user {user} GB fits no size group"
 
     @staticmethod
-    def volume_and_compute(src, op, mutation, params):
-        rules = semantics.for_operation(op)
+    def volume_and_compute(src, contract, mutation, params):
+        rules = src.c.rules
         R, U, C = semantics.ROOT, semantics.USER, semantics.COMPUTE
         obj, segments = _object_at(src, params, mutation.site.steps)
         for member in (R, U, C):
             obj.pop(member, None)
         (rlo, _), _ = rules.volume_groups[1][-1]
-        compute = _enum_of(op, mutation.site, C)
+        compute = _enum_of(contract, mutation.site, C)
         obj[R] = rlo
         obj[C] = src.choice(compute)
         return params, segments, f"{R} and {C} changed together"
 
     @staticmethod
-    def named_user(src, op, mutation, params):
-        rules = semantics.for_operation(op)
+    def named_user(src, contract, mutation, params):
+        rules = src.c.rules
         obj, segments = _object_at(src, params, mutation.site.steps)
         site_steps = mutation.site.steps
-        name_step = [s for s in sites(op) if s.steps[:-1] == site_steps
+        name_step = [s for s in sites(contract) if s.steps[:-1] == site_steps
                      and s.member == "WorkspaceName"][0]
         if src.rng.random() < 0.5:
-            user_site = [s for s in sites(op) if s.steps[:-1] == site_steps
+            user_site = [s for s in sites(contract) if s.steps[:-1] == site_steps
                          and s.member == "UserName"][0]
             user = src.valid(user_site.steps)
             obj["UserName"] = user if user != rules.undefined_user[1] else "someone"
@@ -677,37 +696,38 @@ def _object_at(src, params, steps):
     return container[key], segments
 
 
-def _enum_of(op, site, member):
-    for s in sites(op):
+def _enum_of(contract, site, member):
+    for s in sites(contract):
         if s.steps[:-1] == site.steps and s.member == member:
             return s.node.schema["enum"]
     return []
 
 
-def _item_step(op, steps):
-    for s in sites(op):
+def _item_step(contract, steps):
+    for s in sites(contract):
         if s.steps[:-1] == tuple(steps) and s.steps[-1].segment == ITEM:
             return s.steps[-1]
     raise ValueError(f"Expected a list site but got path={dotted([x.segment for x in steps])!r}")
 
 
 # -- the strategy ----------------------------------------------------------------
-def invalid_requests(operation: str, pool: ResourcePool | None = None,
+def invalid_requests(operation: str | specs.OperationContract, pool: ResourcePool | None = None,
                      kinds=None) -> st.SearchStrategy[InvalidRequest]:
-    """A strategy of :class:`InvalidRequest` for ``operation`` (optionally only ``kinds``)."""
-    available = mutations(operation)
+    """A strategy of :class:`InvalidRequest` for ``operation`` (a name or its contract; optionally only ``kinds``)."""
+    contract = specs.contract(operation)
+    available = mutations(contract)
     if kinds is not None:
         if isinstance(kinds, str):
             kinds = {kinds}
         kinds = set(kinds)
-        unknown = kinds - violation_kinds(operation)
+        unknown = kinds - violation_kinds(contract)
         if unknown:
             raise ValueError(
-                f"Expected kinds among {sorted(violation_kinds(operation))} for {operation} "
+                f"Expected kinds among {sorted(violation_kinds(contract))} for {contract.name} "
                 f"but got kinds={sorted(unknown)!r}"
             )
         available = tuple(m for m in available if m.kind in kinds)
-    c = get_compiler(operation, pool)
+    c = get_compiler(contract, pool)
     by_kind: dict[str, list] = {}
     for m in available:
         by_kind.setdefault(m.kind, []).append(m)
@@ -721,6 +741,6 @@ def invalid_requests(operation: str, pool: ResourcePool | None = None,
         mutation = draw(sites_drawn[draw(kinds_drawn)])
         src = _DrawSource(draw, c)
         base = draw(c.request())
-        return build(src, operation, mutation, base)
+        return build(src, mutation, base)
 
     return one()

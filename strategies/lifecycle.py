@@ -10,7 +10,10 @@ not depend on the conformance framework.
 :class:`WorkspaceLifecycle` is a Hypothesis ``RuleBasedStateMachine`` over
 create, describe, start, stop, reboot, rebuild, modify, terminate and tags.
 It talks to the target through a *driver* (see :class:`Driver`), which sends
-the requests, polls with backoff and turns verdicts into failures.
+the requests, polls with backoff and turns verdicts into failures. Where the
+suite controls the target's clock (the emulator's polled clock) a failing walk
+fails the same way when replayed, and Hypothesis shrinks it to the shortest;
+elsewhere the walks halt at the first failure.
 """
 from __future__ import annotations
 
@@ -19,7 +22,7 @@ import functools
 from typing import Iterable, Protocol
 
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
+from hypothesis.stateful import Bundle, RuleBasedStateMachine, consumes, initialize, multiple, precondition, rule
 
 import specs
 
@@ -29,6 +32,7 @@ __all__ = [
     "Driver",
     "LifecycleModel",
     "Outcome",
+    "WalksEnded",
     "Verdict",
     "WorkspaceLifecycle",
     "lifecycle_machine",
@@ -44,7 +48,6 @@ ACTIONS = {
     "RebuildWorkspaces": "RebuildWorkspaceRequests",
     "TerminateWorkspaces": "TerminateWorkspaceRequests",
 }
-STATE_CHECKS = ("state_transition", "state_precondition", "async_completion", "use_after_terminate")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -56,13 +59,6 @@ class Verdict:
     rule: str
     title: str
     message: str
-
-    @property
-    def source(self) -> str:
-        try:
-            return specs.rule(self.rule)["source"]
-        except KeyError:
-            return "rules.json"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -185,11 +181,9 @@ class LifecycleModel:
         rule = self.precondition(operation) or {}
         refusal = rule.get("refusal") or {}
         codes = set()
-        if refusal.get("kind") == "exception" and refusal.get("code"):
-            codes.add(refusal["code"])
-        for alternative in refusal.get("also_accepted") or ():
-            if alternative.get("kind") == "exception" and alternative.get("code"):
-                codes.add(alternative["code"])
+        for alternative in [refusal, *(refusal.get("also_accepted") or ())]:
+            if alternative.get("kind") == "exception":
+                codes.update(alternative["codes"])
         return codes
 
     def refuses_with_failed_request(self, operation: str) -> bool:
@@ -331,7 +325,9 @@ def model() -> LifecycleModel:
 class Driver(Protocol):
     """What the state machine needs from the conformance side (see conformance.behaviour)."""
 
-    strict: bool  # every transitional state is visible to one poll (the emulator's polled clock)
+    # Every transitional state is visible to one poll (the emulator's polled clock): sequences are judged
+    # strictly, and a walk replays exactly, so the machine lets Hypothesis shrink a failing one.
+    strict: bool
     verified: set  # (operation, state) pairs whose effect a poll has shown to enter the graph's state
 
     def implemented(self, operation: str) -> bool: ...
@@ -358,46 +354,104 @@ class Driver(Protocol):
 
     def tag_roundtrip(self, workspace_id: str, key: str, value: str) -> None: ...
 
-    halted: bool  # a failure ended the walk
+    halted: bool  # the driver keeps a failure: the walks end (where walks replay, only the walk it came from)
 
     def halt(self, error: Exception) -> bool:
         """Keep ``error`` if it is a verdict of the target (then the walk halts); False to re-raise it."""
 
     def release(self, workspace_id: str, state: str, running_mode: str) -> None: ...
 
+    def close(self) -> None:
+        """Terminate every live WorkSpace the driver created, without waiting."""
+
 
 RUNNING_MODES = ("AUTO_STOP", "ALWAYS_ON")
 MODIFY = "ModifyWorkspaceProperties"
+# WorkSpaces one walk keeps alive: two let the bundle mix WorkSpaces, and each one costs a creation.
+MAX_LIVE = 2
 
 
-def _halting(method):
-    """Run a step unless the walk has halted; hand a failure to the driver, which halts the walk.
+def _step(*, creates: bool = False):
+    """A rule's body as one step of a walk; how a failure ends the walk depends on whether walks replay.
 
-    Hypothesis replays a failing walk to report it, but a target's state moved on
-    since, so a replay would not fail the same way. The walk therefore never fails
-    inside Hypothesis: the driver keeps the first failure and the test raises it.
+    Where walks replay (:attr:`WorkspaceLifecycle.replayable`) a failure of the
+    target (an ``AssertionError``, as the driver's failures are) goes to
+    Hypothesis, which replays the walk to shrink it: every walk makes its own
+    WorkSpaces and the polled clock moves only on the walk's own polls, so a
+    replay fails the same way. The failure carries the walk's steps up to it
+    as ``walk``, one call a line with what it left. Elsewhere the target's
+    state moved on since and a replay would not fail the same way: the driver
+    keeps the first failure and halts the walks (the walk's later steps do
+    nothing, and no other walk begins), and the test raises it.
+
+    An answer the driver cannot judge (it keeps it, see :meth:`Driver.halt`)
+    ends the walk without failing it, so that Hypothesis never shrinks towards
+    one. A step of a rule that ``creates`` adds nothing to the bundle then.
     """
-    @functools.wraps(method)
-    def step(self, *args, **kwargs):
-        if self.driver.halted:
-            return None
-        try:
-            return method(self, *args, **kwargs)
-        except Exception as error:
-            if not self.driver.halt(error):
-                raise
-            return None
-    return step
+    def decorate(method):
+        @functools.wraps(method)
+        def step(self, **arguments):
+            nothing = multiple() if creates else None
+            if self.ended or (self.driver.halted and not self.replayable):
+                return nothing
+            call = f"state.{method.__name__}({', '.join(f'{k}={v!r}' for k, v in sorted(arguments.items()))})"
+            self.aside = ""
+            try:
+                result = method(self, **arguments)
+            except Exception as error:
+                if self.replayable and isinstance(error, AssertionError):
+                    self.steps.append(f"{call}  # fails{self.aside}")
+                    error.walk = list(self.steps)
+                    if self.shortest is None or len(error.walk) < len(self.shortest.walk):
+                        type(self).shortest = error
+                    raise
+                if not self.driver.halt(error):
+                    raise
+                self.ended = True
+                return nothing
+            self.steps.append(f"{call}  # {self._after(arguments, result)}{self.aside}")
+            return result
+        return step
+    return decorate
+
+
+class WalksEnded(BaseException):
+    """The machine's walks end before Hypothesis is done with them; ``failure`` is the one to report, if any.
+
+    Raised once a walk is over: where walks do not replay, when a failure halted
+    them (the driver keeps it); where they replay, when shrinking has replayed
+    as many walks as :func:`lifecycle_machine` allows (``failure`` is then the
+    shortest failing walk's). A ``BaseException``: Hypothesis takes every
+    ``Exception`` a walk raises for a failure of that walk, and lets this one end
+    the whole run.
+    """
+
+    def __init__(self, why: str, failure: AssertionError | None = None) -> None:
+        super().__init__(why)
+        self.failure = failure
+
+
+@dataclasses.dataclass
+class Tracked:
+    """What the model knows of one WorkSpace of a walk: its settled state and running mode."""
+
+    state: str | None
+    mode: str | None
 
 
 class WorkspaceLifecycle(RuleBasedStateMachine):
-    """Random walks over one WorkSpace's lifecycle, judged against rules.json at every step.
+    """Random walks over the lifecycle of a walk's WorkSpaces, judged against rules.json at every step.
 
-    Rules carry no preconditions: whether a rule applies depends on the target
-    and the run's budget, which Hypothesis must not see change between replays
-    of one walk, so an inapplicable rule does nothing instead.
+    The WorkSpaces form a bundle: made by :meth:`acquire` and :meth:`create`,
+    acted on by the other rules, consumed by :meth:`terminate`, which makes the
+    replacement. Preconditions depend on what the target implements, on what
+    the walk itself did and (for :meth:`terminate`) on the run's budget, which
+    changes between walks only where it is small (a real account, someone
+    else's mock), and there walks are not replayed. Hypothesis draws the rules
+    it orders first most often, and orders them by their bundles and number of
+    arguments: :meth:`act` comes first, and :meth:`terminate`, the dearest, last.
 
-    The model tracks the WorkSpace's settled state and running mode. Every
+    The model tracks each WorkSpace's settled state and running mode. Every
     action is first judged as allowed or forbidden in the known state; its
     effect is then followed until the WorkSpace settles and the observed
     sequence is judged against the state graph. With a strict driver an
@@ -407,131 +461,200 @@ class WorkspaceLifecycle(RuleBasedStateMachine):
 
     driver: Driver = None  # set by lifecycle_machine()
     lifecycle: LifecycleModel = None
+    replayable: bool = False  # set by lifecycle_machine(): whether a failing walk is shrunk (see _step)
+    max_replays: int | None = None  # set by lifecycle_machine(): walks shrinking may replay
+    # Kept on the bound class, across walks: the failure of the shortest failing walk so far,
+    # and the walks begun since the first failure.
+    shortest: AssertionError | None = None
+    replays = 0
+
+    workspaces = Bundle("workspaces")
 
     def __init__(self) -> None:
         super().__init__()
-        self.workspace: str | None = None
-        self.state: str | None = None
-        self.mode: str | None = None
+        self.known: dict[str, Tracked] = {}
+        self.steps: list[str] = []  # the walk so far, one call a line (see _step)
+        self.aside = ""  # what the current step did other than its name says, for its line
+        self.ended = False  # an answer the driver could not judge ended this walk
+        self.terminated = False  # the walk's one termination is done
+        if self.replayable:
+            # What an earlier walk's polls verified would let this walk act blind where its replay,
+            # after other walks, might not: each walk learns for itself.
+            self.driver.verified.clear()
+            if self.shortest is not None:
+                type(self).replays += 1
 
-    @initialize(mode=st.sampled_from(RUNNING_MODES))
-    @_halting
+    def _after(self, arguments: dict, result) -> str:
+        """What a step left: the WorkSpace it made, or the state of the one it acted on."""
+        made = result if isinstance(result, str) else None
+        workspace = made or arguments.get("workspace")
+        tracked = self.known.get(workspace)
+        if tracked is None:
+            return "nothing made" if made is None and "workspace" not in arguments else "done"
+        return f"{'made ' if made else ''}{workspace}: {tracked.state}, {tracked.mode}"
+
+    def alive(self, workspace: str) -> bool:
+        tracked = self.known.get(workspace)
+        return tracked is not None and tracked.state not in (None, GONE)
+
+    def live(self) -> int:
+        return sum(1 for workspace in self.known if self.alive(workspace))
+
+    def _hold(self, workspace: str, state: str, mode: str) -> str:
+        self.known[workspace] = Tracked(state, mode)
+        return workspace
+
+    @initialize(target=workspaces, mode=st.sampled_from(RUNNING_MODES))
+    @_step(creates=True)
     def acquire(self, mode):
+        """The walk's first WorkSpace: a new one where walks replay, else one an earlier walk left (or a new one)."""
+        if self.replayable:
+            return self._new(mode)
         found = self.driver.acquire(mode)
-        if found is not None:
-            self.workspace, self.state, self.mode = found
+        return multiple() if found is None else self._hold(*found)
 
-    def alive(self) -> bool:
-        return self.workspace is not None and self.state not in (None, GONE)
-
-    @rule(mode=st.sampled_from(RUNNING_MODES))
-    @_halting
+    @precondition(lambda self: self.live() < MAX_LIVE)
+    @rule(target=workspaces, mode=st.sampled_from(RUNNING_MODES))
+    @_step(creates=True)
     def create(self, mode):
-        if self.alive() or not self.driver.can_create():
-            return
-        created = self.driver.create(mode)
-        if created is not None:
-            self.workspace, self.state = created
-            self.mode = mode
+        return self._new(mode)
 
-    @rule(operation=st.sampled_from(sorted(set(ACTIONS) - {"TerminateWorkspaces"}) + [MODIFY]))
-    @_halting
-    def act(self, operation):
-        if self.alive():
-            self._act(operation)
+    def _new(self, mode):
+        """A new WorkSpace in the bundle, or nothing once the run's budget is spent."""
+        created = self.driver.create(mode) if self.driver.can_create() else None
+        return multiple() if created is None else self._hold(*created, mode)
 
-    @rule(first=st.sampled_from(["StopWorkspaces", "RebootWorkspaces", "RebuildWorkspaces", "StartWorkspaces"]),
+    @rule(workspace=workspaces, operation=st.sampled_from(sorted(set(ACTIONS) - {"TerminateWorkspaces"}) + [MODIFY]))
+    @_step()
+    def act(self, workspace, operation):
+        if self.alive(workspace):
+            self._act(workspace, operation)
+
+    @precondition(lambda self: self.driver.strict)
+    @rule(workspace=workspaces,
+          first=st.sampled_from(["StopWorkspaces", "RebootWorkspaces", "RebuildWorkspaces", "StartWorkspaces"]),
           second=st.sampled_from(sorted(ACTIONS) + [MODIFY]))
-    @_halting
-    def act_in_transition(self, first, second):
+    @_step()
+    def act_in_transition(self, workspace, first, second):
         """Act, then act again while the WorkSpace is in the first action's transitional state."""
-        if not (self.alive() and self.driver.strict and self.driver.implemented(first)
-                and self.driver.implemented(second)):
+        if not (self.alive(workspace) and self.driver.implemented(first) and self.driver.implemented(second)):
             return
-        before = self.state
+        tracked = self.known[workspace]
+        before, mode = tracked.state, tracked.mode
         if (first, before) not in self.driver.verified:
             # Until a poll has shown where ``first`` leads from here, a blind second action
             # could be judged in a state the WorkSpace is not in.
-            self._act(first)
+            self.aside = f" ({first} alone: no poll has shown yet where it leads from {before})"
+            self._act(workspace, first)
             return
-        outcome = self.driver.act(first, self.workspace, self.mode)
-        self.driver.judge(self.lifecycle.judge_outcome(first, before, self.mode, outcome))
-        entries = self.lifecycle.entry_states(first, before, self.mode)
+        outcome = self.driver.act(first, workspace, mode)
+        self.driver.judge(self.lifecycle.judge_outcome(first, before, mode, outcome))
+        entries = self.lifecycle.entry_states(first, before, mode)
         if outcome.kind != "accepted" or len(entries) != 1:
-            self.state = self.driver.settle(first, self.workspace, before, self.mode,
-                                            accepted=outcome.kind == "accepted")
+            tracked.state = self.driver.settle(first, workspace, before, mode, accepted=outcome.kind == "accepted")
             return
         (transitional,) = entries
         if second == "TerminateWorkspaces" and not self.driver.can_create():
             second = MODIFY  # keep the WorkSpace: no budget for a replacement
-        second_outcome = self.driver.act(second, self.workspace, self.mode)
-        self.driver.judge(self.lifecycle.judge_outcome(second, transitional, self.mode, second_outcome))
+        second_outcome = self.driver.act(second, workspace, mode)
+        self.driver.judge(self.lifecycle.judge_outcome(second, transitional, mode, second_outcome))
         if second_outcome.kind == "accepted" and second != MODIFY:
             # The second action moved the WorkSpace on: follow it from the transitional state.
-            self.state = self.driver.settle(second, self.workspace, transitional, self.mode, accepted=True)
+            tracked.state = self.driver.settle(second, workspace, transitional, mode, accepted=True)
         else:
-            self.state = self.driver.settle(first, self.workspace, before, self.mode, accepted=True)
+            tracked.state = self.driver.settle(first, workspace, before, mode, accepted=True)
         if second == "TerminateWorkspaces" and second_outcome.kind == "accepted":
-            self._terminated()
+            self._terminated(workspace)
 
-    def _act(self, operation):
+    def _act(self, workspace, operation):
         if not self.driver.implemented(operation):
             return
-        before = self.state
-        outcome = self.driver.act(operation, self.workspace, self.mode)
-        self.driver.judge(self.lifecycle.judge_outcome(operation, before, self.mode, outcome))
-        self.state = self.driver.settle(operation, self.workspace, before, self.mode,
-                                        accepted=outcome.kind == "accepted")
+        tracked = self.known[workspace]
+        before = tracked.state
+        outcome = self.driver.act(operation, workspace, tracked.mode)
+        self.driver.judge(self.lifecycle.judge_outcome(operation, before, tracked.mode, outcome))
+        tracked.state = self.driver.settle(operation, workspace, before, tracked.mode,
+                                           accepted=outcome.kind == "accepted")
 
-    @rule(mode=st.sampled_from(RUNNING_MODES))
-    @_halting
-    def switch_running_mode(self, mode):
+    @precondition(lambda self: self.driver.implemented(MODIFY))
+    @rule(workspace=workspaces, mode=st.sampled_from(RUNNING_MODES))
+    @_step()
+    def switch_running_mode(self, workspace, mode):
         """ModifyWorkspaceProperties to another running mode changes which actions are allowed."""
-        if not (self.alive() and self.state in ("AVAILABLE", "STOPPED") and self.driver.implemented(MODIFY)):
+        tracked = self.known.get(workspace)
+        if not (self.alive(workspace) and tracked.state in ("AVAILABLE", "STOPPED")):
             return
-        outcome = self.driver.act(MODIFY, self.workspace, mode)
-        self.driver.judge(self.lifecycle.judge_outcome(MODIFY, self.state, self.mode, outcome))
-        before = self.state
+        before = tracked.state
+        outcome = self.driver.act(MODIFY, workspace, mode)
+        self.driver.judge(self.lifecycle.judge_outcome(MODIFY, before, tracked.mode, outcome))
         if outcome.kind == "accepted":
-            self.mode = mode
-        self.state = self.driver.settle(MODIFY, self.workspace, before, self.mode,
-                                        accepted=outcome.kind == "accepted")
+            tracked.mode = mode
+        tracked.state = self.driver.settle(MODIFY, workspace, before, tracked.mode,
+                                           accepted=outcome.kind == "accepted")
 
-    @rule(key=st.sampled_from(["conformance:probe", "Conformance:Probe", "team"]),
+    @precondition(lambda self: self.driver.implemented("CreateTags") and self.driver.implemented("DescribeTags"))
+    @rule(workspace=workspaces, key=st.sampled_from(["conformance:probe", "Conformance:Probe", "team"]),
           value=st.sampled_from(["", "a", "b/c=d+e@f"]))
-    @_halting
-    def tag(self, key, value):
-        if self.alive() and self.driver.implemented("CreateTags") and self.driver.implemented("DescribeTags"):
-            self.driver.tag_roundtrip(self.workspace, key, value)
+    @_step()
+    def tag(self, workspace, key, value):
+        if self.alive(workspace):
+            self.driver.tag_roundtrip(workspace, key, value)
 
-    @rule()
-    @_halting
-    def terminate(self):
-        """Terminate (only while a replacement could be created), then check the WorkSpace is gone."""
-        if not (self.alive() and self.driver.can_create() and self.driver.implemented("TerminateWorkspaces")):
-            return
-        self._act("TerminateWorkspaces")
-        self._terminated()
+    # Once a walk, and only while a replacement can be created (a real account's budget may hold a
+    # single WorkSpace): a termination and the checks after it cost a dozen calls, and a second one
+    # in the same walk would judge nothing the first did not.
+    @precondition(lambda self: not self.terminated and self.driver.implemented("TerminateWorkspaces")
+                  and self.driver.can_create())
+    @rule(target=workspaces, workspace=consumes(workspaces), mode=st.sampled_from(RUNNING_MODES))
+    @_step(creates=True)
+    def terminate(self, workspace, mode):
+        """Terminate, check the WorkSpace is gone and refuses every action, and create its replacement in ``mode``."""
+        self.terminated = True
+        if self.alive(workspace):
+            self._act(workspace, "TerminateWorkspaces")
+            self._terminated(workspace)
+        return self._new(mode)
 
-    def _terminated(self):
-        if self.state == GONE:
-            self.driver.check_gone(self.workspace)
-        self.workspace, self.state = None, GONE
-
-
-    @invariant()
-    def state_is_known(self):
-        if self.workspace is not None and self.state is not None and self.state != GONE:
-            assert self.state in self.lifecycle.states, f"unknown state {self.state!r}"
+    def _terminated(self, workspace):
+        if self.known[workspace].state == GONE:
+            self.driver.check_gone(workspace)
+        self.known[workspace].state = GONE
 
     def teardown(self):
-        if self.alive():
-            self.driver.release(self.workspace, self.state, self.mode)
+        # WalksEnded only here, once the walk has drawn all it draws: Hypothesis takes a walk that
+        # stops drawing earlier than an earlier one with the same beginning for a flaw of the strategies.
+        if self.replayable:
+            self.driver.close()  # a replay makes its own WorkSpaces: this walk's are of no further use
+            if self.shortest is not None and self.max_replays is not None and self.replays >= self.max_replays:
+                raise WalksEnded(f"shrinking replayed {self.replays} walks", self.shortest)
+            return
+        for workspace, tracked in self.known.items():
+            if self.alive(workspace):
+                self.driver.release(workspace, tracked.state, tracked.mode)
+        if self.driver.halted:
+            raise WalksEnded("a failure halted the walks")  # the driver keeps it
 
 
-def lifecycle_machine(driver: Driver, lifecycle: LifecycleModel | None = None) -> type[WorkspaceLifecycle]:
-    """A state machine class bound to ``driver`` (run it with ``hypothesis.stateful.run_state_machine_as_test``)."""
+def lifecycle_machine(driver: Driver, lifecycle: LifecycleModel | None = None, *,
+                      replayable: bool | None = None, max_replays: int | None = None) -> type[WorkspaceLifecycle]:
+    """A state machine class bound to ``driver`` (run it with ``hypothesis.stateful.run_state_machine_as_test``).
+
+    ``replayable`` (by default the driver's ``strict``: the emulator's polled
+    clock) says whether a walk that fails fails the same way when replayed, so
+    that Hypothesis may shrink it; elsewhere the walks halt at the first
+    failure. ``max_replays`` caps the walks begun after the first failure:
+    shrinking may replay a walk hundreds of times, each on the target, and
+    Hypothesis has no setting to bound it. Past the cap the run of the machine
+    ends with :class:`WalksEnded`, which carries the shortest failing walk's failure.
+    """
     if driver is None:
         raise ValueError("Expected a driver (see strategies.lifecycle.Driver) but got driver=None")
+    replayable = bool(driver.strict) if replayable is None else replayable
+    if replayable and not driver.strict:
+        raise ValueError("Expected replayable=False for a driver whose clock the suite does not control "
+                         f"(driver.strict is False) but got replayable={replayable!r}")
+    if max_replays is not None and (not isinstance(max_replays, int) or max_replays < 0):
+        raise ValueError(f"Expected max_replays to be None or an integer >= 0 but got max_replays={max_replays!r}")
     return type("BoundWorkspaceLifecycle", (WorkspaceLifecycle,),
-                {"driver": driver, "lifecycle": lifecycle or model()})
+                {"driver": driver, "lifecycle": lifecycle or model(), "replayable": replayable,
+                 "max_replays": max_replays, "shortest": None, "replays": 0})

@@ -5,7 +5,8 @@ accepts, and the request-level rules of rules.json (see :mod:`.semantics`)
 are built in — members of an exclusive group are drawn as "at most one of",
 a member that requires another is dropped when the other is absent, volume
 sizes come in documented groups. Strategies are compiled once per
-(operation, pool) and cached.
+(operation, pool) and cached; the compiler holds the operation's
+:class:`specs.OperationContract` and hands it down, never the name.
 """
 from __future__ import annotations
 
@@ -49,20 +50,21 @@ def _pool_key(pool: ResourcePool | None):
     return pool.key()
 
 
-def requests(operation: str, pool: ResourcePool | None = None) -> st.SearchStrategy[dict]:
-    """A strategy of valid request dicts (JSON-able; blobs as base64) for ``operation``."""
+def requests(operation: str | specs.OperationContract,
+             pool: ResourcePool | None = None) -> st.SearchStrategy[dict]:
+    """A strategy of valid request dicts (JSON-able; blobs as base64) for ``operation`` (a name or its contract)."""
     return compiler(operation, pool).request()
 
 
-def compiler(operation: str, pool: ResourcePool | None = None) -> "Compiler":
-    """The cached :class:`Compiler` for ``operation`` and ``pool``."""
-    specs.operation(operation)
-    key = (operation, _pool_key(pool))
+def compiler(operation: str | specs.OperationContract, pool: ResourcePool | None = None) -> "Compiler":
+    """The cached :class:`Compiler` for ``operation`` (a name or its contract) and ``pool``."""
+    contract = specs.contract(operation)
+    key = (contract, _pool_key(pool))
     found = _COMPILERS.get(key)
     if found is None:
         # A snapshot of the pool: later changes to the caller's lists make a new key.
         snapshot = ResourcePool(*[v if isinstance(v, bool) else list(v) for v in key[1]]) if pool is not None else None
-        found = _COMPILERS[key] = Compiler(operation, snapshot)
+        found = _COMPILERS[key] = Compiler(contract, snapshot)
     return found
 
 
@@ -154,10 +156,11 @@ def _merge(parts) -> dict:
 class Compiler:
     """Compiles the schema of one operation into Hypothesis strategies, site by site."""
 
-    def __init__(self, operation: str, pool: ResourcePool | None = None):
-        self.operation = operation
+    def __init__(self, contract: specs.OperationContract, pool: ResourcePool | None = None):
+        self.contract = contract
+        self.operation = contract.name
         self.pool = pool
-        self.rules = semantics.for_operation(operation)
+        self.rules = semantics.for_operation(contract)
         self._memo: dict = {}
         self._request = None
 
@@ -172,7 +175,7 @@ class Compiler:
         """The strategy of valid values for the site reached by ``steps``."""
         key = tuple((s.parent.shape, s.segment, s.node.shape) for s in steps[-2:]) or ("",)
         if key not in self._memo:
-            node = steps[-1].node if steps else root_node(self.operation)
+            node = steps[-1].node if steps else root_node(self.contract)
             self._memo[key] = self._compile(node, steps)
         return self._memo[key]
 
@@ -284,7 +287,7 @@ class Compiler:
         return st.integers(low, high)
 
     def _array(self, node: Node, steps) -> st.SearchStrategy[list]:
-        (segment, item), = children(self.operation, node)
+        (segment, item), = children(self.contract, node)
         items = self.at(steps + (Step(ITEM, item, node),))
         low = node.schema.get("minItems", 0)
         high = node.schema.get("maxItems", max(low, UNBOUNDED_LIST_MAX))
@@ -306,8 +309,8 @@ class Compiler:
         if node.is_map():
             key_node = Node("", schema.get("propertyNames", {"type": "string"}))
             if "$ref" in key_node.schema:
-                key_node = node_of(self.operation, key_node.schema)
-            (_, value_node), = children(self.operation, node)
+                key_node = node_of(self.contract, key_node.schema)
+            (_, value_node), = children(self.contract, node)
             keys = self._compile(key_node, steps)
             values = self.at(steps + (Step(VALUE, value_node, node),))
             return st.dictionaries(
@@ -316,7 +319,7 @@ class Compiler:
             )
         members = {
             name: self.at(steps + (Step(name, child, node),))
-            for name, child in children(self.operation, node)
+            for name, child in children(self.contract, node)
         }
         required = set(schema.get("required", ()))
         if schema.get("maxProperties") == 1:

@@ -6,6 +6,9 @@ where a constraint can be broken: the chain of steps from the body to it
 (member names, list items, map values), each step with the schema node found
 there. Paths are written as botocore's validator writes them:
 ``Workspaces[0].UserName``, ``LoginMessage.en_US``.
+
+Every function takes the operation's :class:`specs.OperationContract`, loaded
+once by the caller, never its name.
 """
 from __future__ import annotations
 
@@ -14,7 +17,7 @@ from dataclasses import dataclass
 
 import specs
 
-__all__ = ["ITEM", "VALUE", "Node", "Site", "node_of", "sites", "dotted", "INT32"]
+__all__ = ["ITEM", "VALUE", "Node", "Site", "node_of", "root_node", "children", "sites", "dotted", "INT32"]
 
 ITEM = "[]"    # a step into a list item
 VALUE = "{}"   # a step into a map value
@@ -89,9 +92,9 @@ def dotted(segments) -> str:
     return out
 
 
-def node_of(operation: str, schema: dict, root: dict | None = None) -> Node:
-    """Resolve ``schema`` (following a ``$ref``) inside ``operation``'s input schema."""
-    root = root if root is not None else specs.operation(operation)["input"]
+def node_of(contract: specs.OperationContract, schema: dict) -> Node:
+    """Resolve ``schema`` (following a ``$ref``) inside the operation's input schema."""
+    root = contract.input
     shape = ""
     seen = 0
     while "$ref" in schema:
@@ -107,42 +110,41 @@ def node_of(operation: str, schema: dict, root: dict | None = None) -> Node:
     return Node(shape, schema)
 
 
-def root_node(operation: str) -> Node:
-    """The body's node: the top-level request shape of ``operation``."""
-    schema = specs.operation(operation)["input"]
+def root_node(contract: specs.OperationContract) -> Node:
+    """The body's node: the operation's top-level request shape."""
+    schema = contract.input
     return Node(schema.get("title", ""), schema)
 
 
-def children(operation: str, node: Node) -> list[tuple[str, Node]]:
+def children(contract: specs.OperationContract, node: Node) -> list[tuple[str, Node]]:
     """The (segment, node) pairs one step below ``node``."""
-    root = specs.operation(operation)["input"]
     schema = node.schema
     if node.type == "array":
-        return [(ITEM, node_of(operation, schema["items"], root))]
+        return [(ITEM, node_of(contract, schema["items"]))]
     if node.type == "object":
         if node.is_map():
-            return [(VALUE, node_of(operation, schema["additionalProperties"], root))]
+            return [(VALUE, node_of(contract, schema["additionalProperties"]))]
         return [
-            (name, node_of(operation, member, root))
+            (name, node_of(contract, member))
             for name, member in schema.get("properties", {}).items()
         ]
     return []
 
 
 @functools.lru_cache(maxsize=None)
-def sites(operation: str, max_depth: int = 12) -> tuple[Site, ...]:
-    """Every site of ``operation``'s request, body first, in schema order (cached)."""
+def sites(contract: specs.OperationContract, max_depth: int = 12) -> tuple[Site, ...]:
+    """Every site of the operation's request, body first, in schema order (cached per contract)."""
     found = [Site(())]
 
     def walk(node: Node, steps: tuple[Step, ...], shapes: tuple[str, ...]):
         if len(steps) >= max_depth:
             return
-        for segment, child in children(operation, node):
+        for segment, child in children(contract, node):
             if child.shape and child.shape in shapes and child.type in ("object", "array"):
                 continue  # a recursive shape: one level is enough to break it
             here = steps + (Step(segment, child, node),)
             found.append(Site(here))
             walk(child, here, shapes + (child.shape,))
 
-    walk(root_node(operation), (), ())
+    walk(root_node(contract), (), ())
     return tuple(found)

@@ -10,7 +10,9 @@ user-decoupled WorkSpaces). Rules that depend on the target's state
 the conformance checks.
 
 :func:`broken_rules` evaluates them on a request; valid requests break none,
-and each semantic invalid request breaks exactly its own.
+and each semantic invalid request breaks exactly its own. Both take an
+operation's name or its :class:`specs.OperationContract`, whose rules.json
+entries they read.
 """
 from __future__ import annotations
 
@@ -20,9 +22,7 @@ from dataclasses import dataclass, field
 
 import specs
 
-__all__ = ["OperationRules", "for_operation", "broken_rules", "tag_role", "load_rules"]
-
-UNDEFINED_USER_DEFAULT = "[UNDEFINED]"
+__all__ = ["OperationRules", "for_operation", "broken_rules", "tag_role"]
 
 
 @dataclass(frozen=True)
@@ -71,22 +71,6 @@ class OperationRules:
         _, inner, edge = self.tag_characters
         return f"^(?:(?:{edge}(?:{inner}*{edge})?)?)(?![\\s\\S])"
 
-    def filter_members(self) -> set[str]:
-        out: set[str] = set()
-        for rule in self.exclusive:
-            out.update(rule.members)
-        for rule in self.requires:
-            out.update((rule.member, rule.required))
-        return out
-
-
-def load_rules() -> dict:
-    """rules.json as a dict ({} while it does not exist)."""
-    try:
-        return specs.rules()
-    except FileNotFoundError:  # rules.json not written yet: schema rules only
-        return {}
-
 
 def _class_of(pattern: str) -> tuple[str, str] | None:
     # The characters rule is written as one character class repeated, e.g.
@@ -99,16 +83,16 @@ def _class_of(pattern: str) -> tuple[str, str] | None:
     return inner, inner.replace(" ", "")
 
 
+def for_operation(operation: str | specs.OperationContract) -> OperationRules:
+    """The request-level rules that apply to ``operation`` (a name or its contract)."""
+    return _rules_of(specs.contract(operation))
+
+
 @functools.lru_cache(maxsize=None)
-def for_operation(operation: str) -> OperationRules:
-    """The request-level rules that apply to ``operation``."""
-    specs.operation(operation)  # an unknown name fails here, with a hint
-    data = load_rules()
-    out = OperationRules(operation)
-    for rule in data.get("filters", []):
-        if rule.get("operation") != operation:
-            continue
-        members = tuple(rule.get("members", ()))
+def _rules_of(contract: specs.OperationContract) -> OperationRules:
+    out = OperationRules(contract.name)
+    for rule in contract.filters:
+        members = tuple(rule["members"])
         if rule["kind"] == "exclusive":
             out.exclusive.append(Exclusive(rule["id"], members))
         elif rule["kind"] == "requires":
@@ -119,9 +103,7 @@ def for_operation(operation: str) -> OperationRules:
         elif rule["kind"] == "max_requests":
             for member in members:
                 out.max_requests.append(MaxRequests(rule["id"], member, int(rule["max"])))
-    for rule in data.get("tags", []):
-        if operation not in (rule.get("operations") or ()):
-            continue
+    for rule in contract.tags:
         if rule["kind"] == "max_tags":
             out.max_tags = (rule["id"], int(rule["max"]))
         elif rule["kind"] == "characters" and _class_of(rule.get("pattern", "")):
@@ -133,8 +115,8 @@ def for_operation(operation: str) -> OperationRules:
         elif rule["kind"] == "reserved_prefix":
             out.reserved_prefix = (rule["id"], rule["prefix"])
             out.reserved_applies = tuple(rule.get("applies_to", ("key",)))
-    for rule in data.get("errors", []):
-        if rule.get("kind") != "constraint" or operation not in (rule.get("operations") or ()):
+    for rule in contract.errors:
+        if rule["kind"] != "constraint":
             continue
         params = rule.get("parameters") or {}
         name = rule["id"].rsplit(".", 1)[-1]
@@ -185,7 +167,7 @@ def volume_size_ok(rules: OperationRules, root, user) -> bool:
     return False
 
 
-def broken_rules(operation: str, params) -> set[str]:
+def broken_rules(operation: str | specs.OperationContract, params) -> set[str]:
     """The ids of the request-level rules that ``params`` breaks (empty for a valid request)."""
     rules = for_operation(operation)
     broken: set[str] = set()

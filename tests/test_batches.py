@@ -7,7 +7,8 @@ from types import SimpleNamespace
 import pytest
 
 from conformance import batches
-from conformance.checks import REGISTRY, BatchShape, CheckFailure, Exchange, Holdings, Response, batch_shape
+from conformance import checks
+from conformance.checks import CHECKS, BatchShape, CheckFailure, Exchange, Holdings, Response, batch_shape
 from conformance.test_filters import omissions
 
 JSON = {"content-type": "application/x-amz-json-1.1"}
@@ -48,7 +49,7 @@ def creation(items, failed_items, code="ResourceNotFound.User", listed=(), bundl
 def judged(exchange):
     """The positive_data_acceptance failure of ``exchange``, or None when it passes."""
     try:
-        REGISTRY["positive_data_acceptance"](exchange)
+        CHECKS["positive_data_acceptance"](exchange)
     except CheckFailure as failure:
         return failure
     return None
@@ -181,9 +182,8 @@ class FakeRun:
                  and w["DirectoryId"] == params.get("DirectoryId", w["DirectoryId"])]
         return Response(200, dict(JSON), json.dumps({"Workspaces": found}).encode())
 
-    def failure(self, check, operation, title, message, rule, source, exchange=None):
-        return CheckFailure(check=check, operation=operation, title=title, message=message, rule=rule,
-                            source=source, reproduce=exchange.reproduction() if exchange else "")
+    def failure(self, check, rule, title, message, *, exchange=None, operation=None):
+        return checks.failure(check, rule, title, message, exchange=exchange, operation=operation, listing=True)
 
 
 def test_an_item_reported_failed_that_changed_state_anyway_fails_state_transition():

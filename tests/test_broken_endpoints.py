@@ -6,6 +6,8 @@ cause (exit 6, the previous report left in place); never an internal error.
 """
 from __future__ import annotations
 
+import json
+
 import socket
 import time
 
@@ -77,13 +79,14 @@ def test_a_broken_answer_is_a_failure_saying_what_was_received(broken_runs, name
     assert not [n for n in data["notes"] if "error in the suite" in n], data["notes"]
     failures = [f for f in data["failures"] if f["check"] == check]
     assert failures, f"no {check} failure in {[(f['check'], f['title']) for f in data['failures']]}"
-    message = failures[0]["message"]
+    received = failures[0]["response"]  # the report holds what came back beside the message
     prefix = body[:16].decode("utf-8", "replace")
-    assert f"HTTP {status}" in message and f"Content-Type {content_type}" in message, message
-    assert prefix in message, f"the body's start {prefix!r} is not in: {message[:800]}"
-    assert f"HTTP {status}" in run.output  # pytest's own output says it too
+    assert (received["status"], received["content_type"]) == (status, content_type), received
+    assert str(received["body"]).startswith(prefix) or prefix in json.dumps(received["body"]), received
+    # pytest's own output says it too, in the failure's account of the answer
+    assert f"Response: HTTP {status}, Content-Type {content_type}" in run.output
     if name == "ten_megabytes":
-        assert f"({BIG} bytes)" in message
+        assert received["bytes"] == BIG and f"({BIG} bytes)" in run.output
         assert run.report.stat().st_size < 1_000_000, "the report must carry a prefix of a huge body, not all of it"
 
 

@@ -15,34 +15,21 @@ from pathlib import Path
 
 import pytest
 
+from conformance.checks import CHECKS
 from emulator.faults import CATALOGUE
 
 # Operations to exercise for faults that concern every operation: between them
 # they have every kind of constraint (lengths, items, ranges, patterns, enums).
 EVERY_OPERATION_SAMPLE = ("DescribeWorkspaces", "CreateWorkspaces")
-# The conformance tests that can fail with each check: a fault's run is limited to them.
-EXCHANGE_CHECKS = {
-    "not_a_server_error", "response_schema", "response_enum", "error_shape", "content_type",
-    "positive_data_acceptance", "negative_data_rejection", "error_code",
-}
-BEHAVIOUR_TESTS = {
-    "implemented": ["conformance/test_coverage.py"],
-    "state_precondition": ["conformance/test_lifecycle.py"],
-    "state_transition": ["conformance/test_lifecycle.py"],
-    "async_completion": ["conformance/test_lifecycle.py"],
-    "use_after_terminate": ["conformance/test_lifecycle.py"],
-    "pagination": ["conformance/test_pagination.py"],
-    "tags": ["conformance/test_tags.py"],
-    "filters": ["conformance/test_filters.py"],
-    "client_features": ["conformance/test_client_features.py"],
-}
+# The exchange checks: judged on every answer, so the tag tests' calls can fail them too.
+EXCHANGE_CHECKS = {name for name, declared in CHECKS.items() if declared.function is not None}
 
 
 def selection_for(check: str) -> tuple[list[str], str | None]:
     """The test paths and -k expression that exercise ``check``."""
     if check in EXCHANGE_CHECKS:
         return ["conformance/test_exchanges.py", "conformance/test_tags.py"], f"{check} or tags"
-    return BEHAVIOUR_TESTS[check], None
+    return [f"conformance/{CHECKS[check].test}.py"], None
 ROOT = Path(__file__).resolve().parents[1]
 
 

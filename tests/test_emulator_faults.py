@@ -11,7 +11,8 @@ from botocore.config import Config
 from botocore.exceptions import PaginationError
 
 from emulator import CATALOGUE, Emulator
-from emulator.faults import CHECKS, validate_fault_names
+from conformance.checks import CHECKS
+from emulator.faults import validate_fault_names
 
 SEED_OPERATIONS = {
     "CreateTags", "CreateWorkspaces", "DeleteTags", "DescribeTags", "DescribeWorkspaceBundles",

@@ -113,6 +113,26 @@ def test_observed_transitions_are_edges_of_the_state_graph(world):
     assert changes and set(changes) <= edges
 
 
+def test_the_polled_clock_replays_the_same_calls_exactly(world):
+    """The same calls on a new WorkSpace see the same answers, whatever other WorkSpaces did meanwhile
+    and however long it took: what lets the lifecycle state machine shrink a failing walk here."""
+    def walk():
+        workspace_id = world.create()
+        seen = world.states(workspace_id, 3)
+        for operation in ("StopWorkspaces", "RebootWorkspaces", "StartWorkspaces", "StartWorkspaces"):
+            seen.append([entry["ErrorCode"] for entry in world.act(operation, workspace_id)])
+            seen += world.states(workspace_id, 1)
+        return seen
+
+    first = walk()
+    assert ["InvalidResourceState"] in first  # a refusal (Reboot while STOPPING) is part of the walk
+    other = world.create()
+    world.act("RebootWorkspaces", other)
+    world.states(other, 3)
+    time.sleep(0.05)
+    assert walk() == first
+
+
 def _reach(world, state):
     """A WorkSpace in ``state`` (PENDING, AVAILABLE, STOPPED, or a transitional state of an action)."""
     workspace_id = world.create()

@@ -183,7 +183,7 @@ _CASES = [(op, kind, path, request) for op in specs.seed_operations() for kind, 
 
 def test_every_constraint_kind_is_exercised():
     kinds = {kind for _, kind, _, _ in _CASES}
-    assert kinds == set(contract().keyword_kind.values())
+    assert kinds == {entry["kind"] for entry in specs.rules()["errors"] if "keyword" in entry}
     assert {op for op, *_ in _CASES} == set(specs.seed_operations())
 
 
@@ -230,7 +230,7 @@ def test_tag_limit_of_fifty(client, emu):
     directory = _directory(emu)
     client.create_tags(ResourceId=directory, Tags=[{"Key": f"k{i}", "Value": "v"} for i in range(50)])
     client.create_tags(ResourceId=directory, Tags=[{"Key": "k0", "Value": "overwritten"}])
-    assert _code(client.create_tags, ResourceId=directory, Tags=[{"Key": "k50"}]) == specs.rule("tags.max_tags")["error_code"]
+    assert _code(client.create_tags, ResourceId=directory, Tags=[{"Key": "k50"}]) == specs.rule("tags.max_tags")["codes"][0]
     assert len(client.describe_tags(ResourceId=directory)["TagList"]) == 50
 
 
@@ -261,9 +261,9 @@ def test_tags_unknown_resource(client, emu, operation):
     amazon = _bundle(emu)
     assert _code(call, ResourceId=amazon, **extra) == "ResourceNotFoundException"
     rule = specs.rule("tags.taggable_resources")
-    expected = "ResourceNotFoundException" if operation == "describe_tags" else rule["error_code"]
+    expected = "ResourceNotFoundException" if operation == "describe_tags" else rule["codes"][0]
     assert _code(call, ResourceId="i-0123456789", **extra) == expected
-    assert expected in rule["error_codes"]
+    assert expected in rule["codes"]
 
 
 # --- creation ----------------------------------------------------------------------------------
@@ -504,7 +504,7 @@ def test_modify_compute_rate_and_state(client, emu):
                  WorkspaceProperties={"RunningMode": "ALWAYS_ON"}) == "ResourceNotFoundException"
     pending = _create(client, emu, "frank")["PendingRequests"][0]["WorkspaceId"]
     assert _code(client.modify_workspace_properties, WorkspaceId=pending,
-                 WorkspaceProperties={"RunningMode": "AUTO_STOP"}) == specs.rule("precondition.ModifyWorkspaceProperties")["refusal"]["code"]
+                 WorkspaceProperties={"RunningMode": "AUTO_STOP"}) == specs.rule("precondition.ModifyWorkspaceProperties")["refusal"]["codes"][0]
 
 
 def test_operations_outside_the_seed_say_not_implemented(emu):
@@ -520,3 +520,44 @@ def test_request_rules_are_judged_before_the_resource_lookup(client, emu):
     assert _code(client.delete_tags, ResourceId=unknown, TagKeys=["aws:x"]) == "InvalidParameterValuesException"
     assert _code(client.modify_workspace_properties, WorkspaceId=unknown,
                  WorkspaceProperties={"RunningMode": "MANUAL"}) == "InvalidParameterValuesException"
+
+
+# --- the contract the emulator enforces comes from rules.json alone -------------------------------
+
+
+def test_transitional_states_settle_by_the_state_graph():
+    from emulator.contract import Contract
+
+    settle = Contract().settle
+    assert {state: settle[state] for state in ("PENDING", "STARTING", "STOPPING", "REBOOTING", "REBUILDING",
+                                               "TERMINATING", "TERMINATED")} == {
+        "PENDING": "AVAILABLE", "STARTING": "AVAILABLE", "STOPPING": "STOPPED", "REBOOTING": "AVAILABLE",
+        "REBUILDING": "AVAILABLE", "TERMINATING": "TERMINATED", "TERMINATED": "GONE"}
+    settled = {state["name"] for state in specs.rules()["states"] if state["kind"] == "settled"}
+    assert not settled & set(settle), "a settled state does not move on by itself"
+
+
+def test_error_codes_are_the_rules_codes():
+    from emulator.contract import _OWN_ERRORS, Contract
+
+    built = Contract()
+    for entry in specs.rules()["errors"]:
+        if entry["codes"] and entry["operations"] is None:
+            assert built.error(entry["kind"]) == (entry["codes"][0], entry["http_status"]), entry["id"]
+    # The emulator's own answers are for kinds no rule covers, never a second word on one that does.
+    assert not set(_OWN_ERRORS) & {entry["kind"] for entry in specs.rules()["errors"]}
+    with pytest.raises(KeyError, match="kind='no_such_kind'"):
+        built.error("no_such_kind")
+
+
+@pytest.mark.parametrize("section, kind", [("tags", "max_tags"), ("pagination", "default_page_size"),
+                                           ("pagination", "invalid_token")])
+def test_a_rule_missing_from_the_rules_is_an_error_not_a_default(section, kind):
+    from emulator.contract import Contract
+
+    rules = copy.deepcopy(specs.rules())
+    rules[section] = [entry for entry in rules[section] if entry.get("kind") != kind]
+    with pytest.raises(LookupError, match=f"{section} rule of kind '{kind}'"):
+        Contract(rules)
+    with pytest.raises(KeyError):
+        Contract({key: value for key, value in specs.rules().items() if key != "preconditions"})

@@ -16,6 +16,7 @@ import time
 
 import pytest
 
+import specs
 from conformance import behaviour
 from conformance.cleanup import RUN_TAG
 from conformance.run import KEPT, Options, Run
@@ -25,7 +26,7 @@ from .servers import REPOSITORY, CountingProxy, LoopbackServer, SuiteProcess, di
 
 # The operations that make WorkSpaces (generated creates, the pool, the lifecycle) and take them away.
 SUBSET = ["--operations", "CreateWorkspaces,TerminateWorkspaces,DescribeWorkspaces"]
-GONE = ("TERMINATING", "TERMINATED")
+GONE = specs.gone_states(specs.resource("workspaces"))
 
 
 @pytest.fixture(scope="module")

@@ -102,3 +102,38 @@ def test_xdist_merged_report_equals_the_serial_one(tmp_path):
     assert serial.returncode == parallel.returncode == 1
     jsonschema.Draft7Validator(json.loads(reports.SCHEMA_PATH.read_text())).validate(two)
     assert content(one) == content(two)
+
+
+def test_a_skip_for_an_operation_the_target_lacks_is_a_not_implemented_cell():
+    from types import SimpleNamespace
+
+    from conformance import plugin
+    from conformance.coverage import NotImplementedSkip, skip_not_implemented
+    from conformance.report import Cell, CellStatus
+    from conformance.run import Options
+
+    def phase(raise_it):
+        with pytest.raises(pytest.skip.Exception) as info:
+            raise_it()
+        return SimpleNamespace(excinfo=info)
+
+    implemented = {"CreateTags": True, "DeleteTags": False}
+    run = SimpleNamespace(implemented=implemented.__getitem__, options=Options())
+    skipped = SimpleNamespace(skipped=True, passed=False)
+    params = {"operation": "CreateTags", "check": "tags"}
+    # The test of CreateTags needs DeleteTags, which the target lacks: the cell says so, as data.
+    lacking = phase(lambda: skip_not_implemented("DeleteTags", " (tags are removed after)"))
+    assert isinstance(lacking.excinfo.value, NotImplementedSkip) and lacking.excinfo.value.operation == "DeleteTags"
+    cells, _ = plugin._cells(None, lacking, skipped, run, params)
+    assert cells == [Cell("CreateTags", "tags", CellStatus.NOT_IMPLEMENTED)]
+    budget = phase(lambda: pytest.skip("budget: no WorkSpace created by this run to tag"))
+    assert plugin._cells(None, budget, skipped, run, params) == ([Cell("CreateTags", "tags", CellStatus.SKIP)], [])
+    # What a skip's text says is for people: only the exception says the target lacks an operation.
+    worded = phase(lambda: pytest.skip("unjudgeable: not implemented: DeleteTags is not implemented by the target"))
+    assert plugin._cells(None, worded, skipped, run, params) == ([Cell("CreateTags", "tags", CellStatus.SKIP)], [])
+    # A test of an operation the target lacks is not_implemented whatever made it skip.
+    own = dict(params, operation="DeleteTags")
+    cells, _ = plugin._cells(None, budget, skipped, run, own)
+    assert cells == [Cell("DeleteTags", "tags", CellStatus.NOT_IMPLEMENTED)]
+    with pytest.raises(ValueError, match="operation=''"):
+        NotImplementedSkip("")

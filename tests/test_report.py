@@ -7,7 +7,8 @@ import jsonschema
 import pytest
 
 from conformance import report as reports
-from conformance.checks import CheckFailure
+from conformance.checks import CHECKS, CheckFailure
+from conformance.report import Cell, CellStatus
 
 
 def collector():
@@ -19,18 +20,18 @@ def collector():
 
 
 def failure(op="DescribeWorkspaces", check="response_enum", rule="model.x"):
-    return CheckFailure(check=check, operation=op, title="t", message="m", rule=rule, source="s",
-                        reproduce="print()").to_report()
+    return CheckFailure(check=check, operation=op, title="t", message="m", rule=rule, source="s", evidence="documented",
+                        tier=CHECKS[check].tier, reproduce="print()").to_report()
 
 
 def test_scores_count_cells_in_their_tiers_and_skip_unimplemented():
     c = collector()
-    c.record("DescribeWorkspaces", "response_schema", "pass")
-    c.record("DescribeWorkspaces", "response_enum", "fail", [failure()])
-    c.record("DescribeWorkspaces", "response_enum", "pass")  # fail beats pass
-    c.record("DescribeWorkspaces", "negative_data_rejection", "pass")
+    c.record(Cell("DescribeWorkspaces", "response_schema", CellStatus.PASS))
+    c.record(Cell("DescribeWorkspaces", "response_enum", CellStatus.FAIL, failure()))
+    c.record(Cell("DescribeWorkspaces", "response_enum", CellStatus.PASS))  # fail beats pass
+    c.record(Cell("DescribeWorkspaces", "negative_data_rejection", CellStatus.PASS))
     c.set_implemented("CreateTags", False)
-    c.record("CreateTags", "response_schema", "fail", [failure("CreateTags", "response_schema")])
+    c.record(Cell("CreateTags", "response_schema", CellStatus.FAIL, failure("CreateTags", "response_schema")))
     data = c.to_dict()
     reports.validate(data)
     assert data["summary"]["scores"] == {"core": 0.5, "complete": 1.0, "strict": None}
@@ -41,9 +42,26 @@ def test_scores_count_cells_in_their_tiers_and_skip_unimplemented():
 
 def test_one_failure_per_operation_check_rule():
     c = collector()
-    c.record("DescribeWorkspaces", "response_enum", "fail", [failure(), failure()])
-    c.record("DescribeWorkspaces", "response_enum", "fail", [failure(rule="model.y")])
+    c.record(Cell("DescribeWorkspaces", "response_enum", CellStatus.FAIL, failure()))
+    c.record(Cell("DescribeWorkspaces", "response_enum", CellStatus.FAIL, failure()))
+    c.record(Cell("DescribeWorkspaces", "response_enum", CellStatus.FAIL, failure(rule="model.y")))
     assert len(c.to_dict()["failures"]) == 2
+
+
+def test_a_cell_status_is_typed_and_reported_in_the_reports_spelling():
+    with pytest.raises(TypeError, match="status='pass'"):
+        Cell("DescribeWorkspaces", "response_enum", "pass")
+    cell = Cell("DescribeWorkspaces", "response_enum", CellStatus.NOT_IMPLEMENTED)
+    assert cell.to_record() == ["DescribeWorkspaces", "response_enum", "not_implemented", None]
+    assert Cell.from_record(json.loads(json.dumps(cell.to_record()))) == cell
+    c = collector()
+    c.record(Cell("DescribeWorkspaces", "response_enum", CellStatus.SKIP))
+    c.record(Cell("DescribeWorkspaces", "response_schema", CellStatus.NOT_IMPLEMENTED))
+    c.record(Cell("DescribeWorkspaces", "response_schema", CellStatus.SKIP))  # skip beats not_implemented
+    data = c.to_dict()
+    reports.validate(data)
+    assert data["operations"]["DescribeWorkspaces"]["checks"] == {"response_enum": "skip", "response_schema": "skip"}
+    assert {status.value for status in CellStatus} == set(reports.SYMBOLS)
 
 
 def test_schema_rejects_a_broken_report():
@@ -59,7 +77,7 @@ def test_schema_rejects_a_broken_report():
 
 def test_markdown_has_matrix_and_reproductions():
     c = collector()
-    c.record("DescribeWorkspaces", "response_enum", "fail", [failure()])
+    c.record(Cell("DescribeWorkspaces", "response_enum", CellStatus.FAIL, failure()))
     text = reports.markdown(c.to_dict())
     assert "| DescribeWorkspaces | ✗ |" in text
     assert "Reproduce with:" in text and "print()" in text
@@ -67,8 +85,8 @@ def test_markdown_has_matrix_and_reproductions():
 
 def test_diff_reports_regressions_fixes_and_coverage(tmp_path, capsys):
     old, new = collector(), collector()
-    old.record("DescribeWorkspaces", "response_enum", "fail", [failure()])
-    new.record("DescribeWorkspaces", "response_schema", "fail", [failure(check="response_schema")])
+    old.record(Cell("DescribeWorkspaces", "response_enum", CellStatus.FAIL, failure()))
+    new.record(Cell("DescribeWorkspaces", "response_schema", CellStatus.FAIL, failure(check="response_schema")))
     new.set_implemented("CreateTags", False)
     (tmp_path / "old.json").write_text(json.dumps(old.to_dict()))
     (tmp_path / "new.json").write_text(json.dumps(new.to_dict()))
@@ -89,10 +107,11 @@ def test_diff_rejects_a_file_that_is_not_a_report(tmp_path):
 
 def test_baseline_is_the_union_of_failing_cells(tmp_path, capsys):
     one, two = collector(), collector()
-    one.record("DescribeWorkspaces", "response_enum", "fail", [failure()])
-    one.record("DescribeWorkspaces", "pagination", "pass")
-    two.record("DescribeWorkspaces", "response_enum", "pass")
-    two.record("DescribeWorkspaces", "pagination", "fail", [failure(check="pagination", rule="pagination.last_page")])
+    one.record(Cell("DescribeWorkspaces", "response_enum", CellStatus.FAIL, failure()))
+    one.record(Cell("DescribeWorkspaces", "pagination", CellStatus.PASS))
+    two.record(Cell("DescribeWorkspaces", "response_enum", CellStatus.PASS))
+    two.record(Cell("DescribeWorkspaces", "pagination", CellStatus.FAIL,
+                    failure(check="pagination", rule="pagination.last_page")))
     for name, c in (("one", one), ("two", two)):
         (tmp_path / f"{name}.json").write_text(json.dumps(c.to_dict()))
     assert reports.main(["baseline", str(tmp_path / "b.json"), str(tmp_path / "one.json"), str(tmp_path / "two.json")]) == 0

@@ -34,6 +34,8 @@ SECTIONS = {
     "timing": "timing.",
     "defaults": "defaults.",
     "observation": "observation.",
+    "client": "client.",
+    "resources": "resources.",
 }
 REQUIRED_PRECONDITIONS = {
     "StartWorkspaces", "StopWorkspaces", "RebootWorkspaces", "RebuildWorkspaces",
@@ -422,8 +424,8 @@ def test_refusal_codes_of_exceptions_are_modelled_for_the_operation(rules, model
         errors = {s.name for s in model.operation_model(pre["operation"]).error_shapes}
         refusals = [pre["refusal"]] + pre["refusal"].get("also_accepted", [])
         for refusal in refusals:
-            if refusal["kind"] == "exception" and refusal["code"]:
-                assert refusal["code"] in errors, (pre["id"], refusal["code"])
+            if refusal["kind"] == "exception":
+                assert set(refusal["codes"]) <= errors, (pre["id"], refusal["codes"])
 
 
 # --------------------------------------------------------------------------- filters
@@ -547,8 +549,83 @@ def test_documented_modelled_error_codes_are_modelled_for_their_operations(rules
 
 def test_ambiguous_error_codes_list_alternatives(rules):
     for rule in rules["errors"]:
-        if rule["outcome"] == "exception" and rule["kind"] != "error_shape" and rule.get("code_evidence") == "inferred":
+        if rule["outcome"] == "exception" and rule["kind"] != "error_shape" and rule.get("codes_evidence") == "inferred":
             assert len(rule["codes"]) >= 2, rule["id"]
+
+
+# Spellings of error codes rules.json no longer uses: every list of codes is "codes", with
+# "codes_evidence" beside it where the codes' evidence differs from the rule's.
+OLD_CODE_SPELLINGS = ("code", "error_code", "error_codes", "code_evidence", "error_code_evidence")
+
+
+def _objects(node):
+    """Every JSON object in ``node``, nested ones included."""
+    if isinstance(node, dict):
+        yield node
+        for value in node.values():
+            yield from _objects(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _objects(value)
+
+
+def test_error_codes_are_spelled_one_way(rules):
+    old = [(obj.get("id", "(nested)"), key) for obj in _objects(rules) for key in obj if key in OLD_CODE_SPELLINGS]
+    assert old == []
+    with_codes = {rule["id"].split(".")[0] for rule in walk_rules(rules) if "codes" in rule}
+    assert with_codes >= {"filters", "tags", "pagination", "errors"}
+    assert all("codes" in pre["refusal"] for pre in rules["preconditions"])
+
+
+def _code_holders(rules):
+    """One object of each kind that carries error codes: filter, tag, pagination and error rules, refusals."""
+    yield next(r for r in rules["filters"] if "codes" in r)
+    yield next(r for r in rules["tags"] if "codes" in r)
+    yield next(r for r in rules["pagination"] if "codes" in r)
+    yield next(r for r in rules["errors"] if r["codes"])
+    yield rules["preconditions"][0]["refusal"]
+    yield next(p["refusal"]["also_accepted"][0] for p in rules["preconditions"] if p["refusal"].get("also_accepted"))
+
+
+@pytest.mark.parametrize("spelling", OLD_CODE_SPELLINGS)
+def test_schema_rejects_an_old_spelling_of_error_codes(rules, validator, spelling):
+    assert validator.is_valid(rules)
+    for index in range(len(list(_code_holders(rules)))):
+        broken = copy.deepcopy(rules)
+        holder = list(_code_holders(broken))[index]
+        codes = holder["codes"]
+        if spelling.endswith("evidence"):
+            holder[spelling] = "inferred"
+        else:  # the codes under their old name instead of "codes"
+            del holder["codes"]
+            holder[spelling] = codes[0] if spelling in ("code", "error_code") and codes else codes
+        assert not validator.is_valid(broken), (spelling, holder.get("id", holder))
+
+
+# The JSON Schema keyword each kind of schema violation is, as the JSON Schema specification defines it.
+KEYWORD_KINDS = {
+    "required": "missing_required", "type": "wrong_type", "enum": "enum_violation",
+    "minLength": "too_short", "maxLength": "too_long", "pattern": "pattern_mismatch",
+    "minItems": "too_few_items", "maxItems": "too_many_items", "minimum": "below_minimum", "maximum": "above_maximum",
+}
+
+
+def test_each_schema_keyword_names_its_violation_kind_once(rules):
+    keyworded = [rule for rule in rules["errors"] if "keyword" in rule]
+    assert {rule["keyword"]: rule["kind"] for rule in keyworded} == KEYWORD_KINDS
+    assert len(keyworded) == len(KEYWORD_KINDS)
+    assert all(rule["operations"] is None and rule.get("form") is True for rule in keyworded)
+    for keyword, kind in KEYWORD_KINDS.items():
+        assert specs.violation_kind(keyword) == kind
+        assert specs.error_rule(kind)["keyword"] == keyword
+    assert specs.violation_kind("format") is None
+
+
+def test_form_rules_are_the_schema_keywords_and_the_body(rules):
+    # Judged before anything a request names is looked up: so only what a request's form alone breaks.
+    expected = {f"errors.{kind}" for kind in KEYWORD_KINDS.values()} | {"errors.malformed_json"}
+    assert specs.schema_rule_ids() == expected
+    assert {rule["id"] for rule in rules["errors"] if rule.get("form")} == expected
 
 
 def test_timing_deadlines(rules):

@@ -16,21 +16,24 @@ import signal
 import subprocess
 import sys
 import time
+from types import SimpleNamespace
 
 import pytest
 
+import specs
 from conformance import EXIT_UNREACHABLE, behaviour, targets
 from conformance.cleanup import CREATED_TAG, RUN_TAG, cleanup_run, run_tags
 from conformance.checks import Response
 from conformance.client import RedactingFilter
-from conformance.run import Options, Run, UnsafeRequest
+from conformance.run import Options, Run
+from conformance.safety import RemoteGuard, UnsafeRequest
 from emulator import Emulator
 
 from .servers import (REPOSITORY, CannedServer, CountingProxy, EchoServer, SuiteProcess, direct_client,
                       suite_environment, tags_of)
 
 FAKE_KEYS = {"AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "not-a-real-secret-key"}
-GONE = ("TERMINATING", "TERMINATED")
+GONE = specs.gone_states(specs.resource("workspaces"))
 
 
 # --- helpers ------------------------------------------------------------------------------------
@@ -97,6 +100,20 @@ def test_the_budget_is_claimed_before_sending_and_refusals_give_it_back():
     assert target.room() == 0 and target.uncertain
     with pytest.raises(ValueError, match="wanted=-1"):
         target.reserve(-1)
+
+
+def test_the_guard_passes_reads_and_refuses_changes_on_a_read_only_remote_target():
+    account = SimpleNamespace(endpoint="https://workspaces.us-east-1.amazonaws.com")
+    guard = RemoteGuard(targets.Target("url", account, remote=True, allow_mutations=False))
+    for reading in ("DescribeWorkspaces", "ListAccountLinks", "GetAccountLink"):
+        assert guard.may_send(reading) and not guard.watches(reading), reading
+        guard.check(reading, "{}")
+    for changing in ("CreateTags", "TerminateWorkspaces", "NoSuchOperation"):
+        assert not guard.may_send(changing) and guard.watches(changing), changing
+        with pytest.raises(UnsafeRequest, match="read-only"):
+            guard.check(changing, "{}")
+    loopback = RemoteGuard(targets.Target("emulator", None, remote=False))
+    assert loopback.may_send("TerminateWorkspaces") and not loopback.watches("TerminateWorkspaces")
 
 
 def test_remote_pools_name_only_the_runs_own_workspaces(emulator, remote_env):
@@ -210,8 +227,7 @@ def test_log_records_of_the_libraries_are_redacted():
 
 # --- end to end through pytest ------------------------------------------------------------------
 
-MUTATING_OPERATIONS = ("CreateWorkspaces,TerminateWorkspaces,StopWorkspaces,StartWorkspaces,RebootWorkspaces,"
-                       "RebuildWorkspaces,ModifyWorkspaceProperties,CreateTags,DeleteTags")
+MUTATING_OPERATIONS = ",".join(name for name in specs.seed_operations() if not specs.read_only(name))
 
 
 def test_read_only_remote_run_sends_no_mutating_request(emulator, tmp_path):
@@ -222,7 +238,7 @@ def test_read_only_remote_run_sends_no_mutating_request(emulator, tmp_path):
         ], tmp_path, env=suite_environment(tmp_path, **FAKE_KEYS)).wait()
         seen = proxy.operations()
     assert run.returncode == 0, run.output[-3000:]
-    assert seen and [op for op in seen if not op.startswith("Describe")] == []
+    assert seen and [op for op in seen if not specs.read_only(op)] == []
     assert "DescribeTags" in seen  # invalid and valid requests went to the describe operation
     data = run.data()
     for operation in MUTATING_OPERATIONS.split(","):

@@ -116,6 +116,57 @@ def test_unknown_operation_suggests_the_closest_name():
         specs.operation("describe_workspaces")
 
 
+# --- one operation's contract, and the rules it reads -------------------------------------
+
+
+def test_an_operation_contract_is_loaded_once_with_the_rules_that_concern_it():
+    contract = specs.contract("DescribeWorkspaces")
+    assert specs.contract("DescribeWorkspaces") is contract and specs.contract(contract) is contract
+    assert contract.name == "DescribeWorkspaces" and contract.spec is specs.operation("DescribeWorkspaces")
+    assert contract.input is contract.spec["input"] and contract.output is contract.spec["output"]
+    assert contract.paginator == {"input_token": "NextToken", "output_token": "NextToken",
+                                  "result_key": "Workspaces", "limit_key": "Limit"}
+    assert specs.contract("CreateTags").paginator is None
+    rules = specs.rules()
+    assert [f["id"] for f in contract.filters] == [
+        f["id"] for f in rules["filters"] if f["operation"] == "DescribeWorkspaces"] != []
+    errors = {e["id"] for e in contract.errors}
+    assert {"errors.too_long", "errors.not_found.describe_workspaces"} <= errors
+    assert "errors.not_found.single_resource" not in errors
+    assert {t["id"] for t in specs.contract("CreateTags").tags} >= {"tags.max_tags", "tags.reserved_prefix"}
+    assert "pagination.limit_range.describe_workspaces" in {p["id"] for p in contract.pagination}
+    assert [p["id"] for p in specs.contract("StartWorkspaces").preconditions] == ["precondition.StartWorkspaces"]
+
+
+def test_a_contract_names_its_operation_or_says_what_was_wrong():
+    with pytest.raises(specs.UnknownOperation, match="Did you mean 'DescribeWorkspaces'"):
+        specs.contract("DescribeWorkspace")
+    with pytest.raises(TypeError, match="operation=None"):
+        specs.contract(None)
+
+
+def test_contracts_follow_the_specs_in_force():
+    before = specs.contract("CreateTags")
+    specs.use_committed_specs()  # puts the specs in force again: contracts are loaded anew
+    after = specs.contract("CreateTags")
+    assert after is not before and after.spec == before.spec
+
+
+def test_unreadable_rules_are_an_error_not_an_empty_rule_set(tmp_path, monkeypatch):
+    monkeypatch.setattr(specs, "SPEC_DIR", tmp_path)
+    specs.rules.cache_clear()
+    try:
+        with pytest.raises(RuntimeError, match="rules.json.*No such file"):
+            specs.rules()
+        (tmp_path / "rules.json").write_text('{"errors": [', encoding="utf-8")
+        with pytest.raises(RuntimeError, match="rules.json"):
+            specs.rules()
+    finally:
+        monkeypatch.undo()
+        specs.rules.cache_clear()
+    assert specs.rules()["errors"]
+
+
 # --- every document -----------------------------------------------------------------------
 
 

@@ -131,3 +131,31 @@ def test_raw_is_set_when_botocore_would_rewrite_the_value():
 def test_unknown_kind_is_refused_with_the_known_ones():
     with pytest.raises(ValueError, match="kinds="):
         strategies.invalid_requests("DescribeTags", kinds={"too_many_items"})
+
+
+def test_generation_hands_the_contract_down_instead_of_looking_the_name_up(monkeypatch):
+    # Loaded once at the top, an operation's contract is all generation needs: with every lookup by
+    # name disabled, a contract nothing was cached for yet still yields every kind of case.
+    import dataclasses
+
+    from hypothesis import HealthCheck, Phase
+
+    fresh = dataclasses.replace(specs.contract("CreateWorkspaces"))
+
+    def looked_up(*args):
+        raise AssertionError(f"the operation was looked up again by name: {args}")
+
+    monkeypatch.setattr(specs, "operation", looked_up)
+    monkeypatch.setattr(specs, "_contract", looked_up)
+    assert strategies.boundaries(fresh)
+    assert {"too_many_items", "constraint", "malformed_json"} <= strategies.violation_kinds(fresh)
+    drawn = []
+
+    @settings(max_examples=10, database=None, deadline=None, phases=[Phase.generate],
+              suppress_health_check=list(HealthCheck), derandomize=True)
+    @given(params=strategies.requests(fresh), inv=strategies.invalid_requests(fresh))
+    def draw(params, inv):
+        drawn.append((params, inv.operation))
+
+    draw()
+    assert len(drawn) == 10 and all(operation == "CreateWorkspaces" for _, operation in drawn)

@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
+import specs
 from conformance import targets
 from conformance.client import Caller, Connection, RateLimiter, TargetUnreachable, redact
 
@@ -105,3 +107,61 @@ def test_throttling_is_retried_and_counted():
         assert response.error_code == "ThrottlingException"
         assert caller.throttled == 2 and len(server.requests) == 3
         caller.close()
+
+
+# --- probes and discovery, from the resources section of rules.json ------------------------------
+
+
+def test_probes_name_only_resources_that_exist_nowhere_or_the_live_directory():
+    from strategies import ResourcePool
+
+    pool = ResourcePool(directories=["d-1234567890"], workspaces=["ws-abcdefgh1"])
+    assert targets._probes("CreateWorkspaces", pool) == [{"Workspaces": []}, {}]  # entries that name no resource
+    assert targets._probes("TerminateWorkspaces", pool) == [
+        {"TerminateWorkspaceRequests": [{"WorkspaceId": "ws-000000000"}]}, {}]
+    assert targets._probes("ModifyWorkspaceProperties", pool) == [{"WorkspaceId": "ws-000000000"}, {}]
+    assert targets._probes("CreateTags", pool) == [{"ResourceId": "d-000000000", "Tags": []},
+                                                   {"ResourceId": "d-1234567890", "Tags": []}, {}]
+    assert targets._probes("CreateTags", None)[1]["ResourceId"] == "d-000000000"  # no pool: nothing live is named
+    assert targets._probes("DescribeWorkspaces", pool) == [{}, {}]
+    live = {"d-1234567890", "ws-abcdefgh1"}
+    for operation in specs.seed_operations():
+        text = json.dumps(targets._probes(operation, pool))
+        named = set(re.findall(r'"((?:ws|d)-[0-9a-z]+)"', text))
+        assert named <= live | {"ws-000000000", "d-000000000"}, (operation, named)
+        if not specs.read_only(operation) and operation != "CreateWorkspaces":
+            assert named & {"ws-000000000", "d-000000000"}, operation  # every mutating probe aims at nothing
+
+
+def test_nowhere_ids_match_their_familys_pattern():
+    for entry in specs.resources():
+        if entry["pattern"] is None:
+            continue
+        value = targets.nowhere_id(entry["id_members"][0])
+        assert re.fullmatch(entry["pattern"], value) and set(value.split("-", 1)[1]) == {"0"}, (entry["id"], value)
+    with pytest.raises(ValueError, match="member='UserName'"):
+        targets.nowhere_id("UserName")
+
+
+def test_discovery_finds_each_kind_and_lists_unchanging_kinds_once(emulator):
+    target = targets.url_target(emulator.url)
+    target.directory_id = "d-9999999999"  # as --directory-id gives it: first, though the target lists it not
+    caller = target.caller()
+    sent, call = [], caller.call
+
+    def counted(operation, params):
+        sent.append(operation)
+        return call(operation, params)
+
+    caller.call = counted
+    try:
+        first = targets.discover(caller, target)
+        second = targets.discover(caller, target)
+    finally:
+        caller.close()
+    assert first.directories[0] == "d-9999999999" and len(first.directories) > 1 and first.bundles
+    assert first == second and first.images == [] and first.ip_groups == []
+    # WorkSpaces come and go (CreateWorkspaces is tested): listed each time; the rest once a run.
+    assert sent.count("DescribeWorkspaces") == 2 and sent.count("DescribeWorkspaceDirectories") == 1
+    assert sent.count("DescribeWorkspaceBundles") == 2  # Owner AMAZON, then the account's own
+    assert sent.count("DescribeWorkspaceImages") == 1  # not implemented by the emulator: not asked again
