@@ -20,7 +20,7 @@ import time
 import pytest
 
 import specs
-from strategies.lifecycle import ACTIONS, GONE, LifecycleModel, Outcome, Verdict, model
+from strategies.lifecycle import ACTIONS, GONE, MODIFY, LifecycleModel, Outcome, Verdict, model
 
 from . import checks
 from .checks import CheckFailure, Exchange
@@ -28,7 +28,6 @@ from .cleanup import run_tags
 from .client import reproduce_call
 from .coverage import skip_not_implemented
 
-MODIFY = "ModifyWorkspaceProperties"
 STRICT_MAX_POLLS = 5  # polls a transitional state may last under the polled clock
 REMOTE_BACKOFF = (5.0, 60.0)  # first and longest pause between polls on real endpoints
 LOOPBACK_BACKOFF = (0.05, 1.0)

@@ -25,13 +25,12 @@ import re
 import threading
 from typing import Any
 
-from strategies.lifecycle import ACTIONS, GONE, LifecycleModel, model
+from strategies.lifecycle import ACTIONS, GONE, MODIFY, LifecycleModel, model
 
 from .client import SETTLED, Setup, Step
 
 TAG_OPERATIONS = ("CreateTags", "DeleteTags", "DescribeTags")
 MODE_KEYS = ("RunningMode", "RunningModeAutoStopTimeoutInMinutes")
-MODIFY = "ModifyWorkspaceProperties"
 LOOPBACK_WAIT = 30.0  # seconds a reproduction waits for a state on a loopback target
 # The transitional state each settled state is reached through, whose deadline bounds the wait.
 WAIT_THROUGH = {"AVAILABLE": "PENDING", "STOPPED": "STOPPING", GONE: "TERMINATING"}

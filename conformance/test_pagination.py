@@ -11,8 +11,6 @@ operation are rejected.
 """
 from __future__ import annotations
 
-import functools
-
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
@@ -191,19 +189,38 @@ def page_sizes(operation: str):
     return st.integers(int(schema.get("minimum", 1)), int(schema.get("maximum", DEFAULT_PAGE_MAX)))
 
 
-def traversal(operation, target_run):
+def traversal(operation, target_run, paged):
     """Pages of the default size list the operation's listings without duplicates, bounded, to a last page."""
     require(target_run, operation)
     limit_key = limit_member(operation)
     cases = listing_cases(target_run, operation)
-    if limit_key and {} in paged_listings(target_run, operation) and {} not in cases:
+    if limit_key and {} in paged.listings(operation) and {} not in cases:
         cases.append({})  # longer than the default page: its boundary is crossed too
     for params in cases:
         Traversal(target_run, operation, params).follow(
             limit=DEFAULT_PAGE_MAX if limit_key else None).check_no_duplicates()
 
 
-@functools.lru_cache(maxsize=None)
+class PagedListings:
+    """The listings of one run that drawn traversals page through, found once per operation."""
+
+    def __init__(self, run) -> None:
+        self.run = run
+        self._found: dict[str, tuple[dict, ...]] = {}
+
+    def listings(self, operation: str) -> tuple[dict, ...]:
+        """The operation's listings by length (see :func:`paged_listings`), found on first use."""
+        if operation not in self._found:
+            self._found[operation] = paged_listings(self.run, operation)
+        return self._found[operation]
+
+
+@pytest.fixture(scope="session")
+def paged(conformance) -> PagedListings:
+    """The run's listings to page through, shared by the cells that walk them."""
+    return PagedListings(conformance)
+
+
 def paged_listings(run, operation: str) -> tuple[dict, ...]:
     """Listings that cannot change while walked, by length: the first n known items by id, then all of them.
 
@@ -228,7 +245,7 @@ def paged_listings(run, operation: str) -> tuple[dict, ...]:
     return tuple(listings)
 
 
-def drawn_traversals(operation, target_run):
+def drawn_traversals(operation, target_run, paged):
     """At drawn page sizes over listings of drawn length, the pages add up to the unpaginated listing once each.
 
     Hypothesis draws Limit from the model's range and the listing's length
@@ -240,7 +257,7 @@ def drawn_traversals(operation, target_run):
     """
     require(target_run, operation)
     limit_key = limit_member(operation)
-    listings = paged_listings(target_run, operation)
+    listings = paged.listings(operation)
     if not listings:
         pytest.skip(f"unjudgeable: {operation} lists nothing to page through")
     remote = target_run.target.remote
@@ -353,9 +370,10 @@ def foreign_token_rejected(operation, target_run):
 
 
 @pytest.mark.conformance(checks=["pagination"], operations=OPERATIONS)
-def test_pagination(operation, target_run):
+def test_pagination(operation, target_run, paged):
     """Complete traversals (at drawn page sizes where there is a Limit), then a garbage and a foreign token refused."""
     # Drawn traversals first: of two failures under one rule the cell keeps the first, the shrunk one.
-    parts = [lambda: drawn_traversals(operation, target_run)] if limit_member(operation) else []
-    judge_all(*parts, lambda: traversal(operation, target_run), lambda: garbage_token_rejected(operation, target_run),
+    parts = [lambda: drawn_traversals(operation, target_run, paged)] if limit_member(operation) else []
+    judge_all(*parts, lambda: traversal(operation, target_run, paged),
+              lambda: garbage_token_rejected(operation, target_run),
               lambda: foreign_token_rejected(operation, target_run))

@@ -40,14 +40,65 @@ __all__ = [
 ]
 
 GONE = "GONE"
-# The single-WorkSpace actions of the seed, with the request list each one takes.
-ACTIONS = {
-    "StartWorkspaces": "StartWorkspaceRequests",
-    "StopWorkspaces": "StopWorkspaceRequests",
-    "RebootWorkspaces": "RebootWorkspaceRequests",
-    "RebuildWorkspaces": "RebuildWorkspaceRequests",
-    "TerminateWorkspaces": "TerminateWorkspaceRequests",
-}
+
+
+def _resolved(schema: dict, node) -> dict:
+    while isinstance(node, dict) and "$ref" in node:
+        node = schema.get("definitions", {}).get(node["$ref"].rsplit("/", 1)[-1], {})
+    return node if isinstance(node, dict) else {}
+
+
+def _triggers() -> list[str]:
+    """The operations of the model that trigger an edge of the state graph, in the graph's order."""
+    known = set(specs.operation_names())
+    return list(dict.fromkeys(edge["trigger"] for edge in specs.rules()["state_graph"] if edge["trigger"] in known))
+
+
+def _first_actions() -> list[str]:
+    """The actions with a transitional state: those a newly settled WorkSpace allows first, then in the graph's order.
+
+    A walk's WorkSpaces start settled (AVAILABLE), and Hypothesis starts from and
+    shrinks towards the first choice, so it leads with an action that acts there.
+    """
+    settled = specs.rule("timing.create")["transition"][-1]
+    from_settled = {edge["trigger"] for edge in specs.rules()["state_graph"] if settled in edge["from"]}
+    actions = [name for name in ACTIONS if name != TERMINATE]
+    return sorted(actions, key=lambda name: name not in from_settled)
+
+
+def _batch_actions() -> dict[str, str]:
+    """The WorkSpace actions taken in batches: operation -> the request's list of items.
+
+    An action triggers an edge of the state graph, and its request (by the model)
+    is one required list whose items have no member but one naming a WorkSpace.
+    """
+    ids = set(specs.resource("workspaces")["id_members"])
+    found = {}
+    for name in _triggers():
+        schema = specs.operation(name)["input"]
+        required = schema.get("required") or []
+        listed = _resolved(schema, (schema.get("properties") or {}).get(required[0])) if len(required) == 1 else {}
+        item = _resolved(schema, listed.get("items")) if listed.get("type") == "array" else {}
+        if item.get("properties") and set(item["properties"]) <= ids:
+            found[name] = required[0]
+    return found
+
+
+def _running_mode_switch() -> str:
+    """The action that changes a WorkSpace's running mode: the trigger whose request carries a RunningMode."""
+    for name in _triggers():
+        schema = specs.operation(name)["input"]
+        for node in (schema.get("properties") or {}).values():
+            if "RunningMode" in (_resolved(schema, node).get("properties") or {}):
+                return name
+    raise LookupError("Expected an operation of the state graph whose request carries a RunningMode but found none")
+
+
+# The single-WorkSpace actions, with the request list each one takes; the one that ends a WorkSpace;
+# the one that switches its running mode (all read from the contract).
+ACTIONS = _batch_actions()
+TERMINATE = specs.resource("workspaces")["delete"]["operation"]
+MODIFY = _running_mode_switch()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -262,7 +313,7 @@ class LifecycleModel:
         """
         if not observed:
             return None
-        check = "use_after_terminate" if operation == "TerminateWorkspaces" and accepted else "state_transition"
+        check = "use_after_terminate" if operation == TERMINATE and accepted else "state_transition"
         if accepted:
             edges = self.action_edges(operation, before, running_mode)
             entries = {edge["to"] for edge in edges}
@@ -366,7 +417,6 @@ class Driver(Protocol):
 
 
 RUNNING_MODES = ("AUTO_STOP", "ALWAYS_ON")
-MODIFY = "ModifyWorkspaceProperties"
 # WorkSpaces one walk keeps alive: two let the bundle mix WorkSpaces, and each one costs a creation.
 MAX_LIVE = 2
 
@@ -524,7 +574,7 @@ class WorkspaceLifecycle(RuleBasedStateMachine):
         created = self.driver.create(mode) if self.driver.can_create() else None
         return multiple() if created is None else self._hold(*created, mode)
 
-    @rule(workspace=workspaces, operation=st.sampled_from(sorted(set(ACTIONS) - {"TerminateWorkspaces"}) + [MODIFY]))
+    @rule(workspace=workspaces, operation=st.sampled_from(sorted(set(ACTIONS) - {TERMINATE}) + [MODIFY]))
     @_step()
     def act(self, workspace, operation):
         if self.alive(workspace):
@@ -532,7 +582,7 @@ class WorkspaceLifecycle(RuleBasedStateMachine):
 
     @precondition(lambda self: self.driver.strict)
     @rule(workspace=workspaces,
-          first=st.sampled_from(["StopWorkspaces", "RebootWorkspaces", "RebuildWorkspaces", "StartWorkspaces"]),
+          first=st.sampled_from(_first_actions()),
           second=st.sampled_from(sorted(ACTIONS) + [MODIFY]))
     @_step()
     def act_in_transition(self, workspace, first, second):
@@ -554,7 +604,7 @@ class WorkspaceLifecycle(RuleBasedStateMachine):
             tracked.state = self.driver.settle(first, workspace, before, mode, accepted=outcome.kind == "accepted")
             return
         (transitional,) = entries
-        if second == "TerminateWorkspaces" and not self.driver.can_create():
+        if second == TERMINATE and not self.driver.can_create():
             second = MODIFY  # keep the WorkSpace: no budget for a replacement
         second_outcome = self.driver.act(second, workspace, mode)
         self.driver.judge(self.lifecycle.judge_outcome(second, transitional, mode, second_outcome))
@@ -563,7 +613,7 @@ class WorkspaceLifecycle(RuleBasedStateMachine):
             tracked.state = self.driver.settle(second, workspace, transitional, mode, accepted=True)
         else:
             tracked.state = self.driver.settle(first, workspace, before, mode, accepted=True)
-        if second == "TerminateWorkspaces" and second_outcome.kind == "accepted":
+        if second == TERMINATE and second_outcome.kind == "accepted":
             self._terminated(workspace)
 
     def _act(self, workspace, operation):
@@ -592,7 +642,8 @@ class WorkspaceLifecycle(RuleBasedStateMachine):
         tracked.state = self.driver.settle(MODIFY, workspace, before, tracked.mode,
                                            accepted=outcome.kind == "accepted")
 
-    @precondition(lambda self: self.driver.implemented("CreateTags") and self.driver.implemented("DescribeTags"))
+    @precondition(lambda self: self.driver.implemented(specs.tag_creation()["operation"])
+                  and self.driver.implemented(specs.tag_listing()["operation"]))
     @rule(workspace=workspaces, key=st.sampled_from(["conformance:probe", "Conformance:Probe", "team"]),
           value=st.sampled_from(["", "a", "b/c=d+e@f"]))
     @_step()
@@ -603,7 +654,7 @@ class WorkspaceLifecycle(RuleBasedStateMachine):
     # Once a walk, and only while a replacement can be created (a real account's budget may hold a
     # single WorkSpace): a termination and the checks after it cost a dozen calls, and a second one
     # in the same walk would judge nothing the first did not.
-    @precondition(lambda self: not self.terminated and self.driver.implemented("TerminateWorkspaces")
+    @precondition(lambda self: not self.terminated and self.driver.implemented(TERMINATE)
                   and self.driver.can_create())
     @rule(target=workspaces, workspace=consumes(workspaces), mode=st.sampled_from(RUNNING_MODES))
     @_step(creates=True)
@@ -611,7 +662,7 @@ class WorkspaceLifecycle(RuleBasedStateMachine):
         """Terminate, check the WorkSpace is gone and refuses every action, and create its replacement in ``mode``."""
         self.terminated = True
         if self.alive(workspace):
-            self._act(workspace, "TerminateWorkspaces")
+            self._act(workspace, TERMINATE)
             self._terminated(workspace)
         return self._new(mode)
 

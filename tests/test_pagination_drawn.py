@@ -20,7 +20,7 @@ def test_drawn_traversals_use_many_page_sizes_and_cross_boundaries_at_them(emula
     with CountingProxy(emulator.url) as proxy:
         run = Run(Options(endpoint=proxy.url, operations=OPERATIONS))
         try:
-            test_pagination.drawn_traversals("DescribeWorkspaces", run)
+            test_pagination.drawn_traversals("DescribeWorkspaces", run, test_pagination.PagedListings(run))
         finally:
             run.close()
         describes = [r["request"] or {} for r in proxy.snapshot() if r["operation"] == "DescribeWorkspaces"]
@@ -39,7 +39,7 @@ def test_a_boundary_bug_shrinks_to_the_smallest_listing_and_page_size():
     run = Run(Options(operations=OPERATIONS, emulator_faults=("token_marks_first_item",)))
     try:
         with pytest.raises(CheckFailure) as failure:
-            test_pagination.drawn_traversals("DescribeWorkspaces", run)
+            test_pagination.drawn_traversals("DescribeWorkspaces", run, test_pagination.PagedListings(run))
     finally:
         run.close()
     params = failure.value.request["params"]
