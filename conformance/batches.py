@@ -21,7 +21,6 @@ import time
 import pytest
 from hypothesis import given, settings
 
-import specs
 import strategies
 from strategies.lifecycle import GONE, model
 

@@ -14,6 +14,7 @@ from typing import Iterable
 
 __all__ = ["CATALOGUE", "Fault", "validate_fault_names"]
 
+
 @dataclass(frozen=True)
 class Fault:
     """One named deviation: what it breaks, which check should see it, where."""
@@ -22,7 +23,6 @@ class Fault:
     description: str
     check: str
     operations: tuple[str, ...]
-
 
 
 _DESCRIBES = ("DescribeWorkspaces", "DescribeWorkspaceBundles",
