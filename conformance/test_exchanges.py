@@ -66,9 +66,7 @@ class Surveys:
 
     def valid(self, operation: str) -> tuple[Survey, list]:
         """Valid requests sent once per operation: mixed live and unknown ids, then live ids only."""
-        if operation not in self._valid:
-            self._valid[operation] = self._send_valid(operation)
-        return self._valid[operation]
+        return _once(self._valid, operation, self._send_valid)
 
     def _send_valid(self, operation: str) -> tuple[Survey, list]:
         run = self.run
@@ -91,9 +89,7 @@ class Surveys:
 
     def invalid(self, operation: str) -> tuple[Survey, object]:
         """Invalid requests of every violation kind, sent once per operation."""
-        if operation not in self._invalid:
-            self._invalid[operation] = self._send_invalid(operation)
-        return self._invalid[operation]
+        return _once(self._invalid, operation, self._send_invalid)
 
     def _send_invalid(self, operation: str) -> tuple[Survey, object]:
         run = self.run
@@ -120,6 +116,13 @@ class Surveys:
                      for case in strategies.boundaries(operation)]
             self._boundaries[operation] = [(case, self.run.send_case(case)) for case in cases]
         return self._boundaries[operation]
+
+
+def _once(made: dict, operation: str, make):
+    """``made[operation]``, made by ``make(operation)`` the first time it is asked for."""
+    if operation not in made:
+        made[operation] = make(operation)
+    return made[operation]
 
 
 @pytest.fixture(scope="session")

@@ -84,14 +84,7 @@ def graph(rules):
 
 def walk_rules(node):
     """Every rule object (a dict with an id), wherever it is nested."""
-    if isinstance(node, dict):
-        if "id" in node:
-            yield node
-        for value in node.values():
-            yield from walk_rules(value)
-    elif isinstance(node, list):
-        for value in node:
-            yield from walk_rules(value)
+    return (found for found in _objects(node) if "id" in found)
 
 
 def reachable(graph, start: list[str]) -> set[str]:
