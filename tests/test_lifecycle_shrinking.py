@@ -28,6 +28,9 @@ FIXED = {"derandomize": True, "max_examples": 15}
 # acts at most twice shows it (a Stop that leaves it STOPPED and the Stop refused there; a Stop and
 # the Start that must lead to STARTING), so the shortest failing walk has at most three steps.
 LONGEST_SHRUNK = 3
+# Replays the shrinking here may take: the oldest supported Hypothesis (6.120) needs more than the
+# suite's own cap (test_lifecycle.MAX_REPLAYS, which bounds a run's cost) to reach the shortest walk.
+SHRINK_REPLAYS = 400
 CASES = [
     # fault, check, rule, operation: one fault for each check of the lifecycle
     ("stop_ignores_state", "state_precondition", "precondition.StopWorkspaces", "StopWorkspaces"),
@@ -47,9 +50,9 @@ def emulator_run(fault: str):
         run.close()
 
 
-def machine_failure(run, **overrides) -> CheckFailure:
+def machine_failure(run, max_replays: int = test_lifecycle.MAX_REPLAYS, **overrides) -> CheckFailure:
     with pytest.raises(CheckFailure) as caught:
-        test_lifecycle.state_machine(run, overrides=dict(FIXED, **overrides))
+        test_lifecycle.state_machine(run, overrides=dict(FIXED, **overrides), max_replays=max_replays)
     return caught.value
 
 
@@ -62,7 +65,7 @@ def shrunk():
         if fault not in found:
             with emulator_run(fault) as run:
                 assert run.target.polls_per_state and run.target.kind == "emulator"
-                found[fault] = machine_failure(run)
+                found[fault] = machine_failure(run, max_replays=SHRINK_REPLAYS)
         return found[fault]
     return failure
 
