@@ -18,17 +18,17 @@ NOT_IMPLEMENTED = "not implemented"
 class NotImplementedSkip(pytest.skip.Exception):
     """A skip because the target lacks ``operation``: the report counts its cells as not_implemented."""
 
-    def __init__(self, operation: str, reason: str | None = None) -> None:
+    def __init__(self, operation: str, reason: str | None = None, *, why: str = "") -> None:
         if not isinstance(operation, str) or not operation:
             raise ValueError(f"Expected the name of the operation the target lacks but got operation={operation!r}")
-        super().__init__(reason or f"{NOT_IMPLEMENTED}: {operation} is not implemented by the target")
+        super().__init__(reason or f"{NOT_IMPLEMENTED}: {operation} is not implemented by the target{why}")
         self.operation = operation
 
 
 def skip_not_implemented(operation: str, why: str = "") -> NoReturn:
     """Skip the running test because the target lacks ``operation``; ``why`` is added to the standard reason."""
     __tracebackhide__ = True
-    raise NotImplementedSkip(operation, f"{NOT_IMPLEMENTED}: {operation} is not implemented by the target{why}")
+    raise NotImplementedSkip(operation, why=why)
 
 
 class Coverage:

@@ -117,7 +117,6 @@ class Sender:
 
 def _no_answer(operation: str, request: dict, reproduce: str, error: Exception) -> CheckFailure:
     """The failure of a request that got no HTTP response at all."""
-    failure = checks.failure("not_a_server_error", "errors.server_error", "No answer from the target",
-                             f"The request got no HTTP response: {error}", operation=operation, reproduce=reproduce)
-    failure.request = request
-    return failure
+    return checks.failure("not_a_server_error", "errors.server_error", "No answer from the target",
+                          f"The request got no HTTP response: {error}", operation=operation, reproduce=reproduce,
+                          request=request)
