@@ -1,6 +1,7 @@
 """Self-tests of the check declarations: every list of checks derives from them, and one more check needs one place."""
 from __future__ import annotations
 
+import contextlib
 import json
 import textwrap
 
@@ -17,9 +18,9 @@ from .servers import REPOSITORY, SuiteProcess, suite_environment
 THROWAWAY = "answers_name_a_throwaway_header"
 
 
-@pytest.fixture
-def declared_throwaway():
-    """A strict exchange check declared for the length of one test, then withdrawn."""
+@contextlib.contextmanager
+def throwaway_declared():
+    """A strict exchange check declared for the length of the block, then withdrawn."""
 
     @checks.check("strict", applies_to="valid")
     def answers_name_a_throwaway_header(exchange):
@@ -34,6 +35,13 @@ def declared_throwaway():
         del CHECKS[THROWAWAY]
 
 
+@pytest.fixture
+def declared_throwaway():
+    """The throwaway check, declared for the length of one test."""
+    with throwaway_declared() as declared:
+        yield declared
+
+
 def test_a_declared_check_appears_in_every_list(declared_throwaway):
     assert declared_throwaway == Check(THROWAWAY, "strict", "valid", "Successful answers carry an x-throwaway header.",
                                        declared_throwaway.function)
@@ -43,8 +51,11 @@ def test_a_declared_check_appears_in_every_list(declared_throwaway):
     assert f"| `{THROWAWAY}` | strict | Successful answers carry an x-throwaway header. |" in checks_table()
 
 
-def test_a_declared_check_is_withdrawn_after_its_test():
-    assert THROWAWAY not in CHECKS and THROWAWAY not in exchange_checks("valid")
+def test_a_declared_check_can_be_withdrawn():
+    before = list(CHECKS)
+    with throwaway_declared():
+        assert list(CHECKS) == before + [THROWAWAY]
+    assert list(CHECKS) == before and THROWAWAY not in exchange_checks("valid")
 
 
 def test_a_check_plugin_gets_its_own_cells_and_failures_in_a_run(tmp_path, declared_throwaway):
