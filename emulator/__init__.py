@@ -35,7 +35,7 @@ class Emulator:
         self.port = port
         self.region = region
         self.backend = Backend(seed, transition_seconds=transition_seconds,
-                               polls_per_state=polls_per_state, faults=faults)
+                               polls_per_state=polls_per_state, faults=faults, region=region)
         self.verifier = SignatureVerifier(access_key, secret_key) if access_key else None
         self._server: EmulatorHTTPServer | None = None
         self._thread: threading.Thread | None = None

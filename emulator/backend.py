@@ -1,6 +1,13 @@
-"""The 14 seed operations over the store: filters, pagination, tags and the lifecycle."""
+"""One emulated account: the WorkSpaces of the seed operations here, the other families in ``families``.
+
+The seed operations (WorkSpaces, their actions, tags and the seeded describes)
+are methods of ``Backend``; every other operation is a handler registered by a
+module of ``emulator.families`` and called with the backend, whose helpers
+(``find``, ``listing``, ``refuse``, ``lifecycle_of``) they share.
+"""
 from __future__ import annotations
 
+import functools
 import os
 import threading
 import time
@@ -8,9 +15,11 @@ import time
 from .contract import contract
 from .errors import ApiError
 from .faults import validate_fault_names
+from . import families  # noqa: F401  (registers the family handlers and seeders)
 from .lifecycle import GONE, Lifecycle
+from .operations import HANDLERS, SEEDERS
 from .paging import Paginator
-from .store import Store, WorkspaceRecord, load_seed
+from .store import Resource, Store, WorkspaceRecord, load_seed
 
 __all__ = ["Backend"]
 
@@ -42,8 +51,9 @@ class Backend:
     """One emulated account: handles a validated request of a seed operation, thread-safely."""
 
     def __init__(self, seed=None, *, transition_seconds: float = 0.5, polls_per_state: int | None = None,
-                 faults=(), rng_seed: int = 20150408):
+                 faults=(), rng_seed: int = 20150408, region: str = "us-east-1"):
         self.seed_data = load_seed(seed)
+        self.region = region
         self.rng_seed = rng_seed
         self.lock = threading.RLock()
         self.contract = contract()
@@ -52,8 +62,12 @@ class Backend:
         self.lifecycle = Lifecycle(self._settle_map(), transition_seconds=transition_seconds,
                                    polls_per_state=polls_per_state, stuck=self._stuck())
         self._available_polls: dict[str, int] = {}  # describes that showed each WorkSpace AVAILABLE
-        self.store = Store(self.seed_data, rng_seed)
-        self.handlers = {
+        self.transition_seconds = transition_seconds
+        self.polls_per_state = polls_per_state
+        self._lifecycles: dict[str, Lifecycle] = {}
+        self.store = self._new_store()
+        self.handlers = {name: functools.partial(handler, self) for name, handler in HANDLERS.items()}
+        self.handlers.update({
             "CreateTags": self.create_tags,
             "CreateWorkspaces": self.create_workspaces,
             "DeleteTags": self.delete_tags,
@@ -68,7 +82,7 @@ class Backend:
             "StartWorkspaces": self.act,
             "StopWorkspaces": self.act,
             "TerminateWorkspaces": self.act,
-        }
+        })
 
     def _stuck(self) -> frozenset:
         return frozenset(state for fault, state in _STUCK_FAULTS.items() if fault in self.faults)
@@ -91,8 +105,20 @@ class Backend:
     def reset(self) -> None:
         """Forget every WorkSpace and tag: back to the seeded start state."""
         with self.lock:
-            self.store = Store(self.seed_data, self.rng_seed)
+            self.store = self._new_store()
             self._available_polls = {}
+
+    def _new_store(self) -> Store:
+        store = Store(self.seed_data, self.rng_seed)
+        store.taggable_kinds = set(self.contract.taggable_kinds)
+        previous, self.store = getattr(self, "store", None), store
+        try:
+            for seeder in SEEDERS:
+                seeder(self)
+        except Exception:
+            self.store = previous
+            raise
+        return store
 
     def handle(self, operation: str, params: dict) -> dict:
         """Run ``operation`` on validated ``params``; raises ApiError for AWS errors."""
@@ -101,6 +127,112 @@ class Backend:
             if operation in _ACTION_KEY:
                 return self.act(params, operation)
             return handler(params)
+
+    # -- for the families --------------------------------------------------------------------
+
+    def lifecycle_of(self, kind: str) -> Lifecycle:
+        """The lifecycle of a resource kind, its settle map from the kind's states in rules.json."""
+        found = self._lifecycles.get(kind)
+        if found is None:
+            found = Lifecycle(self.contract.settle_of(kind), transition_seconds=self.transition_seconds,
+                              polls_per_state=self.polls_per_state)
+            self._lifecycles[kind] = found
+        return found
+
+    def add(self, kind: str, resource_id: str, body: dict, *, state: str | None = None, tags=(),
+            private: dict | None = None) -> Resource:
+        """Store a new resource of ``kind``, entering ``state`` on the kind's lifecycle."""
+        record = self.store.add(kind, resource_id, body, tags=tags, private=private)
+        if state is not None:
+            self.lifecycle_of(kind).enter(record, state)
+        return record
+
+    def enter(self, record: Resource, state: str) -> None:
+        """Put ``record`` in ``state`` now, on its kind's clock."""
+        self.lifecycle_of(record.kind).enter(record, state)
+
+    def records(self, kind: str) -> list[Resource]:
+        """The live resources of ``kind`` in creation order, their states brought up to date."""
+        lifecycle, table, live = self.lifecycle_of(kind), self.store.of_kind(kind), []
+        for record in list(table.values()):
+            if record.state is not None:
+                lifecycle.advance(record)
+                if record.state == GONE:
+                    del table[record.id]
+                    continue
+            live.append(record)
+        live.sort(key=lambda r: r.seq)
+        return live
+
+    def find(self, kind: str, resource_id, operation: str, what: str | None = None) -> Resource:
+        """The live resource of ``kind`` with id ``resource_id``; else the not-found error ``operation`` models."""
+        record = self.store.of_kind(kind).get(resource_id) if isinstance(resource_id, str) else None
+        if record is not None and record.state is not None:
+            self.lifecycle_of(kind).advance(record)
+            if record.state == GONE:
+                del self.store.of_kind(kind)[record.id]
+                record = None
+        if record is None:
+            raise self.refuse(operation, "not_found",
+                              f"The {what or kind.rstrip('s').replace('_', ' ')} {resource_id} could not be found.")
+        return record
+
+    def observed(self, records) -> None:
+        """Count one describe that showed each of ``records`` (the polled clock); drop those it made gone."""
+        for record in records:
+            if isinstance(record, Resource) and record.state is not None:
+                self.lifecycle_of(record.kind).observed(record)
+                if record.state == GONE:
+                    self.store.of_kind(record.kind).pop(record.id, None)
+
+    def listing(self, operation: str, params: dict, items: list, result_key: str, render=None) -> dict:
+        """One page of ``items`` (Resources in order, or (sort key, item) pairs) under ``result_key``.
+
+        Pages are cut by the request's ``Limit`` or ``MaxResults`` (the contract's
+        default page size without one) and continued by a signed NextToken bound
+        to the request; each Resource shown counts as one observation of its state.
+        """
+        keyed = [(item.seq, item) if isinstance(item, Resource) else item for item in items]
+        page, token = self.paginator.page(operation, params, keyed, self._limit(params), self.faults)
+        out = {result_key: [render(item) if render else item for item in page]}
+        self.observed(page)
+        if token:
+            out["NextToken"] = token
+        return out
+
+    def refuse(self, operation: str, kind: str, message: str) -> ApiError:
+        """The error of ``kind`` (a rules.json error kind) that ``operation`` answers with, to raise."""
+        code, status = self.contract.error_for(operation, kind)
+        return ApiError(code, message, status)
+
+    def directory(self, directory_id, operation: str) -> dict:
+        """The registered directory ``directory_id``; else the not-found error ``operation`` models."""
+        found = self.store.directories.get(directory_id) if isinstance(directory_id, str) else None
+        if found is None:
+            raise self.refuse(operation, "not_found", f"The directory {directory_id} could not be found.")
+        return found
+
+    def launch(self, request: dict) -> WorkspaceRecord:
+        """A new WorkSpace made from a WorkspaceRequest-shaped dict that has passed its checks, PENDING."""
+        return self._new_workspace(request)
+
+    def check_tags(self, tags: list) -> None:
+        """Refuse, as CreateTags does, tags breaking the characters, reserved prefix or count rules."""
+        self._check_tags(tags)
+        if len({tag["Key"] for tag in tags}) > self.contract.max_tags and "tags_no_limit" not in self.faults:
+            raise ApiError.of_kind("limit_exceeded", f"A resource can have at most {self.contract.max_tags} tags.")
+
+    def wall_time(self, reading: float) -> float:
+        """Epoch seconds of a reading of the lifecycle clock (the clock of ``entered`` and ``marks``)."""
+        return time.time() - (self.lifecycle.clock() - reading)
+
+    def live_workspace(self, workspace_id) -> WorkspaceRecord | None:
+        """The WorkSpace ``workspace_id`` if it exists and is not gone, its state brought up to date."""
+        return self._live(workspace_id)
+
+    def all_workspaces(self) -> list[WorkspaceRecord]:
+        """Every WorkSpace that is not gone, states brought up to date."""
+        return self._all_live()
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -138,7 +270,7 @@ class Backend:
                                          f"{' and '.join(given)} is used.")
 
     def _limit(self, params: dict) -> int:
-        limit = params.get("Limit")
+        limit = params.get("Limit", params.get("MaxResults"))
         return self.contract.page_size if limit is None else max(1, int(limit))
 
     def render_workspace(self, record: WorkspaceRecord) -> dict:
@@ -186,6 +318,12 @@ class Backend:
     def _live_or_other(self, resource_id: str) -> bool:
         if resource_id.startswith("ws-"):
             return self._live(resource_id) is not None
+        record = self.store.find(resource_id)
+        if record is not None and record.state is not None:
+            try:
+                self.find(record.kind, resource_id, "DescribeTags")
+            except ApiError:
+                return False
         return True
 
     # -- tags ------------------------------------------------------------------------------
@@ -193,9 +331,7 @@ class Backend:
     def create_tags(self, params: dict) -> dict:
         # The request's own tags are judged before the resource is looked up, as validation is.
         new = params["Tags"]
-        self._check_tags(new)
-        if len({tag["Key"] for tag in new}) > self.contract.max_tags and "tags_no_limit" not in self.faults:
-            raise ApiError.of_kind("limit_exceeded", f"A resource can have at most {self.contract.max_tags} tags.")
+        self.check_tags(new)
         tags = self._tag_target(params["ResourceId"], "CreateTags")
         if tags is None:
             return {}
@@ -257,11 +393,7 @@ class Backend:
             if problem:
                 raise ApiError.of_kind("invalid_parameter", problem)
         for request in params["Workspaces"]:
-            tags = request.get("Tags") or []
-            self._check_tags(tags)
-            if len({t["Key"] for t in tags}) > self.contract.max_tags and "tags_no_limit" not in self.faults:
-                raise ApiError.of_kind("limit_exceeded",
-                                       f"A WorkSpace can have at most {self.contract.max_tags} tags.")
+            self.check_tags(request.get("Tags") or [])
         for request in params["Workspaces"]:
             code, message = self._creation_refusal(request)
             if code:

@@ -14,9 +14,9 @@ import jsonschema
 
 import specs
 
-__all__ = ["Contract", "contract", "SEED_OPERATIONS"]
+from .lifecycle import GONE
 
-SEED_OPERATIONS = frozenset(specs.seed_operations())
+__all__ = ["Contract", "contract"]
 
 # Refusals no error kind of rules.json covers, answered the emulator's own way: authentication
 # (the signer's business, not a WorkSpaces rule), operations it does not implement, and invalid
@@ -58,7 +58,7 @@ def _settle(rules: dict) -> dict[str, str]:
 
 
 class Contract:
-    """Request validators and rules for the 14 seed operations, prepared once."""
+    """Request validators and the rules of rules.json the emulator enforces, prepared once."""
 
     def __init__(self, rules: dict | None = None):
         self.rules = specs.rules() if rules is None else rules
@@ -98,6 +98,35 @@ class Contract:
         self.volume_groups = constraints["errors.constraint.volume_sizes"]["groups"]
         self.modify_rate = constraints["errors.constraint.modify_rate"]
         self.compute_order = _spec_enum("DescribeWorkspaces", "Compute")
+        self.taggable_kinds = frozenset(entry["kind"] for entry in rules["resources"] if entry["taggable"])
+        self._resources = {entry["kind"]: entry for entry in rules["resources"]}
+
+    def settle_of(self, kind: str) -> dict[str, str]:
+        """Where each transitional state of a resource kind settles (GONE: the resource is removed).
+
+        Read from the kind's ``states.settle`` in rules.json; a kind without one has no asynchronous states.
+        """
+        entry = self._resources.get(kind)
+        settle = ((entry or {}).get("states") or {}).get("settle") or {}
+        return {state: (GONE if after is None else after) for state, after in settle.items()}
+
+    def error_for(self, operation: str, kind: str) -> tuple[str, int]:
+        """The code and HTTP status of an error ``kind`` as ``operation`` answers it.
+
+        A rules.json entry of the kind naming the operation decides; else the
+        first code of the kind's entries that the operation's model lists; else
+        the kind's usual code (see :meth:`error`).
+        """
+        entries = [entry for entry in self.rules["errors"] if entry["kind"] == kind and entry["codes"]]
+        for entry in entries:
+            if operation in entry.get("operations", ()):
+                return entry["codes"][0], entry["http_status"]
+        modelled = _modelled_errors(operation)
+        for entry in entries:
+            for code in entry["codes"]:
+                if code in modelled:
+                    return code, modelled[code]
+        return self.error(kind)
 
     def volumes_valid(self, root, user) -> bool:
         """Whether (root, user) GB is one of the documented volume size groups."""
@@ -142,6 +171,12 @@ def _inline_refs(schema: dict) -> dict:
         return {key: (value if key == "definitions" else inline(value, seen)) for key, value in node.items()}
 
     return inline(schema, frozenset())
+
+
+@functools.lru_cache(maxsize=None)
+def _modelled_errors(operation: str) -> dict[str, int]:
+    """The error codes the model lists for ``operation``, with their HTTP status."""
+    return {error["code"]: error["http_status"] for error in specs.operation(operation)["errors"]}
 
 
 def _spec_enum(operation: str, shape: str) -> list[str]:

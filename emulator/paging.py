@@ -11,7 +11,7 @@ from .errors import ApiError
 __all__ = ["Paginator"]
 
 # Members that may change between the pages of one listing.
-_UNBOUND = frozenset({"NextToken", "Limit"})
+_UNBOUND = frozenset({"NextToken", "Limit", "MaxResults"})
 # The rows one read of the backing query returns (page_cap_skips_by_limit cuts pages there).
 _BATCH = 10
 
@@ -77,7 +77,7 @@ class Paginator:
                 if "page_duplicates_item" in faults and start > 0:
                     start -= 1
         size = len(keyed_items) if "limit_ignored" in faults else max(1, page_size)
-        limited = request.get("Limit") is not None
+        limited = request.get("Limit", request.get("MaxResults")) is not None
         served = size
         if limited and "page_overfilled_by_peek" in faults:
             served = size + 1  # the item read ahead to learn whether more remain goes out too

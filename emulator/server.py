@@ -9,7 +9,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import specs
 
-from .contract import SEED_OPERATIONS
 from .errors import ApiError
 from .validation import validate_request
 
@@ -34,7 +33,7 @@ def dispatch(backend, target: str | None, body: bytes) -> tuple[int, dict | byte
         operation = target[len(_TARGET_PREFIX):] if target.startswith(_TARGET_PREFIX) else None
         if operation not in _MODEL_OPERATIONS:
             raise ApiError.of_kind("unknown_operation", f"The operation {target!r} is not known to WorkspacesService.")
-        if operation not in SEED_OPERATIONS:
+        if operation not in backend.handlers:
             raise ApiError.of_kind("not_implemented",
                                    f"The operation {operation} is not implemented by this emulator.")
         if operation == "DescribeWorkspacesConnectionStatus" and "unimplemented_connection_status" in faults:

@@ -9,7 +9,7 @@ import string
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["DEFAULT_SEED", "Store", "WorkspaceRecord", "load_seed"]
+__all__ = ["DEFAULT_SEED", "Resource", "Store", "WorkspaceRecord", "load_seed"]
 
 DEFAULT_SEED = Path(__file__).resolve().parent / "seed.json"
 _ID_ALPHABET = string.digits + string.ascii_lowercase
@@ -56,6 +56,26 @@ class WorkspaceRecord:
     marks: dict = field(default_factory=dict)
 
 
+@dataclass
+class Resource:
+    """One resource of a family other than WorkSpaces: its id, its answer body, its state and tags.
+
+    ``body`` is what a describe shows (without the state member, which ``state``
+    holds so the lifecycle can move it); ``private`` is what the emulator keeps
+    but never shows (associations, the owner account, a deregistered flag).
+    """
+
+    kind: str
+    id: str
+    seq: int
+    body: dict
+    state: str | None = None
+    entered: float = 0.0
+    polls_left: int = 0
+    tags: list = field(default_factory=list)
+    private: dict = field(default_factory=dict)
+
+
 class Store:
     """All resources of one emulated account and region, with a seeded id generator."""
 
@@ -69,6 +89,9 @@ class Store:
         self.bundle_order = list(self.bundles)
         self.workspaces: dict[str, WorkspaceRecord] = {}
         self.tags: dict[str, list] = {rid: [] for rid in (*self.directories, *self.bundles)}
+        # kind -> id -> Resource, for every family the seed operations do not hold above.
+        self.kinds: dict[str, dict[str, Resource]] = {}
+        self.taggable_kinds: set[str] = set()
         self._seq = 0
         self._hosts: dict[str, int] = {}
 
@@ -78,6 +101,38 @@ class Store:
             candidate = "ws-" + "".join(self.rng.choice(_ID_ALPHABET) for _ in range(length))
             if candidate not in self.workspaces:
                 return candidate
+
+    def new_id(self, prefix: str, length: int | tuple[int, int] = 10, alphabet: str = _ID_ALPHABET) -> str:
+        """A fresh id ``prefix`` + ``length`` characters of ``alphabet`` (a (min, max) length draws one)."""
+        while True:
+            size = self.rng.randint(*length) if isinstance(length, tuple) else length
+            candidate = prefix + "".join(self.rng.choice(alphabet) for _ in range(size))
+            if not self.holds(candidate):
+                return candidate
+
+    def holds(self, resource_id: str) -> bool:
+        """Whether any resource of any kind has the id ``resource_id``."""
+        return (resource_id in self.workspaces or resource_id in self.directories or resource_id in self.bundles
+                or any(resource_id in records for records in self.kinds.values()))
+
+    def of_kind(self, kind: str) -> dict[str, Resource]:
+        """The resources of ``kind`` by id (an empty table the first time)."""
+        return self.kinds.setdefault(kind, {})
+
+    def add(self, kind: str, resource_id: str, body: dict, *, state: str | None = None,
+            tags=(), private: dict | None = None) -> Resource:
+        """Store a new resource of ``kind`` (its state entered by the caller's lifecycle, if it has one)."""
+        record = Resource(kind=kind, id=resource_id, seq=self.next_seq(), body=body, state=state,
+                          tags=[[t["Key"], t.get("Value")] for t in tags], private=dict(private or {}))
+        self.of_kind(kind)[resource_id] = record
+        return record
+
+    def find(self, resource_id: str) -> Resource | None:
+        """The resource of a family kind with id ``resource_id``, of whatever kind, or None."""
+        for records in self.kinds.values():
+            if resource_id in records:
+                return records[resource_id]
+        return None
 
     def next_seq(self) -> int:
         self._seq += 1
@@ -95,15 +150,18 @@ class Store:
         return "WSAMZN-" + "".join(self.rng.choice(string.ascii_uppercase + string.digits) for _ in range(8))
 
     def taggable(self, resource_id: str) -> bool:
-        """Whether ``resource_id`` names a WorkSpace, directory or account-owned bundle."""
+        """Whether ``resource_id`` names a WorkSpace, directory, account-owned bundle or a resource of a taggable kind."""
         if resource_id in self.workspaces or resource_id in self.directories:
             return True
         bundle = self.bundles.get(resource_id)
-        return bundle is not None and bundle.get("Owner") != "AMAZON"
+        if bundle is not None:
+            return bundle.get("Owner") != "AMAZON"
+        record = self.find(resource_id)
+        return record is not None and record.kind in self.taggable_kinds
 
     def tags_of(self, resource_id: str) -> list:
         """The tag list ([key, value] pairs, in insertion order) of a resource."""
-        record = self.workspaces.get(resource_id)
+        record = self.workspaces.get(resource_id) or self.find(resource_id)
         if record is not None:
             return record.tags
         return self.tags.setdefault(resource_id, [])

@@ -1,91 +1,14 @@
 """Each fault switch of the emulator changes exactly the behaviour its description names."""
 from __future__ import annotations
 
-import http.client
-import json
-import urllib.parse
-
-import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import PaginationError
 
-from emulator import CATALOGUE, Emulator
+import specs
 from conformance.checks import CHECKS
+from emulator import CATALOGUE, Emulator
 from emulator.faults import validate_fault_names
-
-SEED_OPERATIONS = {
-    "CreateTags", "CreateWorkspaces", "DeleteTags", "DescribeTags", "DescribeWorkspaceBundles",
-    "DescribeWorkspaceDirectories", "DescribeWorkspaces", "DescribeWorkspacesConnectionStatus",
-    "ModifyWorkspaceProperties", "RebootWorkspaces", "RebuildWorkspaces", "StartWorkspaces",
-    "StopWorkspaces", "TerminateWorkspaces",
-}
-
-
-class Env:
-    """An emulator in the polled mode (one describe per transitional state) with two ways in."""
-
-    def __init__(self, emulator: Emulator):
-        self.emulator = emulator
-        self.client = boto3.client(
-            "workspaces", endpoint_url=emulator.url, region_name="us-east-1",
-            aws_access_key_id="testing", aws_secret_access_key="testing",
-            config=Config(parameter_validation=False, retries={"max_attempts": 1}))
-        self.address = urllib.parse.urlsplit(emulator.url).netloc
-        self.directories = [d["DirectoryId"] for d in emulator.seed["directories"]]
-        self.bundle = next(b["BundleId"] for b in emulator.seed["bundles"]
-                           if b["Owner"] == "AMAZON" and b["ComputeType"]["Name"] == "STANDARD")
-
-    def raw(self, operation: str, body, target: str | None = "WorkspacesService."):
-        """POST a body (dict or bytes) as is; returns (status, content type, parsed JSON or text)."""
-        payload = body if isinstance(body, bytes) else json.dumps(body).encode()
-        headers = {"Content-Type": "application/x-amz-json-1.1"}
-        if target is not None:
-            headers["X-Amz-Target"] = target + operation
-        connection = http.client.HTTPConnection(self.address, timeout=10)
-        try:
-            connection.request("POST", "/", payload, headers)
-            response = connection.getresponse()
-            text = response.read().decode()
-            content_type = response.getheader("Content-Type")
-        finally:
-            connection.close()
-        try:
-            parsed = json.loads(text)
-        except ValueError:
-            parsed = text
-        return response.status, content_type, parsed
-
-    def create(self, user: str = "alice", directory: int = 0, mode: str = "AUTO_STOP") -> str:
-        result = self.client.create_workspaces(Workspaces=[{
-            "DirectoryId": self.directories[directory], "UserName": user, "BundleId": self.bundle,
-            "WorkspaceProperties": {"RunningMode": mode}}])
-        assert not result["FailedRequests"], result["FailedRequests"]
-        return result["PendingRequests"][0]["WorkspaceId"]
-
-    def state(self, workspace_id: str) -> str:
-        found = self.raw("DescribeWorkspaces", {"WorkspaceIds": [workspace_id]})[2]["Workspaces"]
-        return found[0]["State"] if found else "GONE"
-
-    def settle(self, workspace_id: str, polls: int = 3) -> str:
-        state = None
-        for _ in range(polls):
-            state = self.state(workspace_id)
-        return state
-
-
-@pytest.fixture(scope="module")
-def emulator():
-    with Emulator(polls_per_state=1) as running:
-        yield running
-
-
-@pytest.fixture
-def env(emulator):
-    emulator.set_faults(())
-    emulator.reset()
-    yield Env(emulator)
-    emulator.set_faults(())
+from tests.emulator_env import family_declarations
 
 
 def _status(env, operation, body):
@@ -404,7 +327,10 @@ def test_catalogue_is_large_and_covers_every_check():
     assert {fault.check for fault in CATALOGUE.values()} == set(CHECKS)
     for fault in CATALOGUE.values():
         assert fault.description.endswith(".") and len(fault.description) < 220
-        assert set(fault.operations) <= SEED_OPERATIONS | {"*"}, fault
+        assert set(fault.operations) <= set(specs.operation_names()) | {"*"}, fault
+
+
+SCENARIOS.update(family_declarations("FAULT_SCENARIOS"))
 
 
 def test_every_fault_has_a_scenario():

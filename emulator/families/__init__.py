@@ -1,0 +1,6 @@
+"""The families of the WorkSpaces API beyond the seed operations, one module each.
+
+Importing this package registers every family's handlers and seeders in
+``emulator.operations``.
+"""
+from . import workspaces  # noqa: F401

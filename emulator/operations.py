@@ -1,0 +1,39 @@
+"""The registry of the emulator's operation handlers, filled by the family modules.
+
+A handler is ``handler(backend, params) -> dict``: it runs on params already
+validated against the operation's input schema, under the backend's lock, and
+raises ``ApiError`` for an AWS error. A seeder is ``seeder(backend)``: it fills
+a freshly made store with the family's seeded resources.
+"""
+from __future__ import annotations
+
+import specs
+
+__all__ = ["HANDLERS", "SEEDERS", "handles", "seeds"]
+
+HANDLERS: dict = {}
+SEEDERS: list = []
+_MODEL_OPERATIONS = frozenset(specs.operation_names())
+
+
+def handles(*operations: str):
+    """Register the decorated function as the handler of ``operations`` (names of the model)."""
+    unknown = [name for name in operations if name not in _MODEL_OPERATIONS]
+    if unknown:
+        raise ValueError(f"Expected operation names of the WorkSpaces model but got {', '.join(unknown)}")
+
+    def register(function):
+        for name in operations:
+            if name in HANDLERS:
+                raise ValueError(f"Expected one handler per operation but {name} has two: "
+                                 f"{HANDLERS[name].__module__}.{HANDLERS[name].__name__} and "
+                                 f"{function.__module__}.{function.__name__}")
+            HANDLERS[name] = function
+        return function
+    return register
+
+
+def seeds(function):
+    """Register the decorated function as a seeder, run on every new store (start and reset)."""
+    SEEDERS.append(function)
+    return function
