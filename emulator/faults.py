@@ -249,6 +249,13 @@ _FAULTS = [
     Fault("token_ignored_with_limit",
           "NextToken is ignored when Limit is also given, as a paginator with PageSize sends: page one comes back again and the paginator never ends; plain calls without Limit page correctly.",
           "client_features", ("DescribeWorkspaces",)),
+    # WorkSpaces beyond the seed operations
+    Fault("restore_ignores_state",
+          "RestoreWorkspace accepts a WorkSpace in any state (PENDING, TERMINATING) and sends it to RESTORING.",
+          "state_precondition", ("RestoreWorkspace",)),
+    Fault("migrate_keeps_source",
+          "MigrateWorkspace makes the target WorkSpace but leaves the source AVAILABLE instead of terminating it.",
+          "state_transition", ("MigrateWorkspace",)),
 ]
 
 CATALOGUE: dict[str, Fault] = {fault.name: fault for fault in _FAULTS}

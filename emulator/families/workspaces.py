@@ -44,7 +44,7 @@ def restore_workspace(backend, params: dict) -> dict:
     """Restore a WorkSpace to its last snapshot: RESTORING, then AVAILABLE on the clock."""
     record = _workspace(backend, params["WorkspaceId"], "RestoreWorkspace")
     allowed = backend.contract.preconditions["RestoreWorkspace"][0]
-    if record.state not in allowed:
+    if record.state not in allowed and "restore_ignores_state" not in backend.faults:
         raise backend.refuse("RestoreWorkspace", "operation_not_supported",
                              f"The WorkSpace {record.workspace_id} is in state {record.state}; "
                              f"it can be restored only in {', '.join(allowed)}.")
@@ -78,7 +78,8 @@ def migrate_workspace(backend, params: dict) -> dict:
                "WorkspaceProperties": {"RunningMode": source.properties.get("RunningMode")}}
     target = backend.launch(request)
     target.tags = [list(pair) for pair in source.tags]
-    backend.lifecycle.enter(source, "TERMINATING")
+    if "migrate_keeps_source" not in backend.faults:
+        backend.lifecycle.enter(source, "TERMINATING")
     return {"SourceWorkspaceId": source.workspace_id, "TargetWorkspaceId": target.workspace_id}
 
 
