@@ -8,6 +8,7 @@ import threading
 
 from . import Emulator
 from .faults import CATALOGUE
+from .holdings import holdings_table
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -25,6 +26,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--secret-key", default=None)
     parser.add_argument("--region", default="us-east-1")
     parser.add_argument("--list-faults", action="store_true", help="print the fault catalogue and exit")
+    parser.add_argument("--holdings", action="store_true",
+                        help="print the operations by family and the seeded resource kinds (Markdown) and exit")
     return parser
 
 
@@ -33,6 +36,9 @@ def main(argv=None) -> int:
     if args.list_faults:
         for fault in CATALOGUE.values():
             print(f"{fault.name:34} {fault.check:26} {fault.description}")
+        return 0
+    if args.holdings:
+        print(holdings_table())
         return 0
     try:
         emulator = Emulator(port=args.port, host=args.host, transition_seconds=args.transition_seconds,

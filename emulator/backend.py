@@ -16,6 +16,7 @@ from .contract import contract
 from .errors import ApiError
 from .faults import validate_fault_names
 from . import families  # noqa: F401  (registers the family handlers and seeders)
+from .families import directories as directory_family
 from .lifecycle import GONE, Lifecycle
 from .operations import HANDLERS, SEEDERS
 from .paging import Paginator
@@ -141,7 +142,8 @@ class Backend:
 
     def add(self, kind: str, resource_id: str, body: dict, *, state: str | None = None, tags=(),
             private: dict | None = None) -> Resource:
-        """Store a new resource of ``kind``, entering ``state`` on the kind's lifecycle."""
+        """Store a new resource of ``kind``, entering ``state`` on the kind's lifecycle; its tags are checked first."""
+        self.check_tags(list(tags))
         record = self.store.add(kind, resource_id, body, tags=tags, private=private)
         if state is not None:
             self.lifecycle_of(kind).enter(record, state)
@@ -566,23 +568,19 @@ class Backend:
 
     def describe_workspace_directories(self, params: dict) -> dict:
         self._check_filters("DescribeWorkspaceDirectories", params)
-        store = self.store
-        found = [(i, store.directories[d]) for i, d in enumerate(store.directory_order)]
+        # Registration states move on the directories' lifecycle (REGISTERING, DEREGISTERING, then removal).
+        found = directory_family.registered(self)
         if params.get("DirectoryIds") is not None:
-            found = [(i, d) for i, d in found if d["DirectoryId"] in params["DirectoryIds"]]
+            found = [r for r in found if r.id in params["DirectoryIds"]]
         if params.get("WorkspaceDirectoryNames") is not None:
-            found = [(i, d) for i, d in found if d.get("WorkspaceDirectoryName") in params["WorkspaceDirectoryNames"]]
+            found = [r for r in found if r.body.get("WorkspaceDirectoryName") in params["WorkspaceDirectoryNames"]]
         members = {"USER_IDENTITY_TYPE": "UserIdentityType", "WORKSPACE_TYPE": "WorkspaceType"}
         for condition in params.get("Filters") or []:
             member = members.get(condition["Name"])
             if member:
-                found = [(i, d) for i, d in found if d.get(member) in condition["Values"]]
-        page, token = self.paginator.page("DescribeWorkspaceDirectories", params, found,
-                                          self._limit(params), self.faults)
-        out = {"Directories": page}
-        if token:
-            out["NextToken"] = token
-        return out
+                found = [r for r in found if r.body.get(member) in condition["Values"]]
+        return self.listing("DescribeWorkspaceDirectories", params, found, "Directories",
+                            render=directory_family.render)
 
     def describe_workspace_bundles(self, params: dict) -> dict:
         self._check_filters("DescribeWorkspaceBundles", params)

@@ -64,10 +64,13 @@ class Contract:
         self.rules = specs.rules() if rules is None else rules
         rules = self.rules
         self._validators: dict[str, jsonschema.Draft7Validator] = {}
-        self.errors = dict(_OWN_ERRORS)
+        # A kind's usual code is its first entry's with codes: the general rule comes before the
+        # families' own (an operation's own entry is found by error_for).
+        usual: dict[str, tuple[str, int]] = {}
         for entry in rules["errors"]:
             if entry["codes"]:
-                self.errors[entry["kind"]] = (entry["codes"][0], entry["http_status"])
+                usual.setdefault(entry["kind"], (entry["codes"][0], entry["http_status"]))
+        self.errors = {**_OWN_ERRORS, **usual}
         self.errors["invalid_token"] = (_one(rules, "pagination", "invalid_token")["codes"][0], 400)
         self.preconditions: dict[str, tuple] = {}
         # How long a state must have lasted before an action may leave it again (reboot when stuck).

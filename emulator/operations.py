@@ -2,10 +2,13 @@
 
 A handler is ``handler(backend, params) -> dict``: it runs on params already
 validated against the operation's input schema, under the backend's lock, and
-raises ``ApiError`` for an AWS error. A seeder is ``seeder(backend)``: it fills
+raises ``ApiError`` for an AWS error. A handler registered for several
+operations is called with the one asked for as ``operation=``. A seeder is ``seeder(backend)``: it fills
 a freshly made store with the family's seeded resources.
 """
 from __future__ import annotations
+
+import functools
 
 import specs
 
@@ -24,11 +27,12 @@ def handles(*operations: str):
 
     def register(function):
         for name in operations:
+            handler = functools.partial(function, operation=name) if len(operations) > 1 else function
             if name in HANDLERS:
+                known = getattr(HANDLERS[name], "func", HANDLERS[name])
                 raise ValueError(f"Expected one handler per operation but {name} has two: "
-                                 f"{HANDLERS[name].__module__}.{HANDLERS[name].__name__} and "
-                                 f"{function.__module__}.{function.__name__}")
-            HANDLERS[name] = function
+                                 f"{known.__module__}.{known.__name__} and {function.__module__}.{function.__name__}")
+            HANDLERS[name] = handler
         return function
     return register
 

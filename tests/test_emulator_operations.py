@@ -507,11 +507,6 @@ def test_modify_compute_rate_and_state(client, emu):
                  WorkspaceProperties={"RunningMode": "AUTO_STOP"}) == specs.rule("precondition.ModifyWorkspaceProperties")["refusal"]["codes"][0]
 
 
-def test_operations_outside_the_seed_say_not_implemented(emu):
-    status, body = _raw(emu.url, "DescribeIpGroups", {})
-    assert status == 400 and "not implemented" in body["message"]
-
-
 def test_request_rules_are_judged_before_the_resource_lookup(client, emu):
     unknown = "ws-0000000000"
     assert _code(client.create_tags, ResourceId=unknown, Tags=[{"Key": "aws:x"}]) == "InvalidParameterValuesException"

@@ -53,7 +53,6 @@ TARGET = {"Content-Type": "application/x-amz-json-1.1"}
     ({"X-Amz-Target": "WorkspacesService.DescribeWorkspaces"}, b"\xff\xfe", "SerializationException"),
     ({"X-Amz-Target": "WorkspacesService.DescribeWorkspaces"}, b'{"Limit": "5"}', "SerializationException"),
     ({"X-Amz-Target": "WorkspacesService.CreateTags"}, b'{"ResourceId": "d-906734b2c1"}', "ValidationException"),
-    ({"X-Amz-Target": "WorkspacesService.DescribeIpGroups"}, b"{}", "UnsupportedOperationException"),
 ])
 def test_wire_errors_are_aws_json_400(emu, headers, body, code):
     status, response_headers, parsed = _post(emu.url, body, dict(TARGET, **headers))

@@ -9,12 +9,16 @@ here; the other families declare theirs as ``EXAMPLES`` in their own
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 
 import jsonschema
 import pytest
 from botocore import xform_name
 
 import specs
+from emulator.backend import Backend
+from emulator.holdings import holdings_table
 from tests.emulator_env import family_declarations
 
 
@@ -83,3 +87,14 @@ def test_operation_answers_a_valid_request(env, operation):
     # The raw JSON is what the schema describes (epoch-second timestamps); boto3 parsed the same body.
     jsonschema.Draft7Validator(specs.operation(operation)["output"]).validate(body)
     assert set(parsed) - {"ResponseMetadata"} == set(body)
+
+
+def test_every_operation_of_the_model_has_a_handler():
+    assert sorted(Backend().handlers) == sorted(specs.operation_names())
+
+
+def test_readme_shows_the_holdings_of_a_fresh_emulator():
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    shown = re.search(r"<!-- holdings:start -->\n(.*?)\n?<!-- holdings:end -->", readme, re.S)
+    assert shown is not None, "README.md lacks the holdings markers"
+    assert shown.group(1).strip() == holdings_table(), "README.md: paste the output of python -m emulator --holdings"

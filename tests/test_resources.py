@@ -172,7 +172,8 @@ def test_gone_states_lead_only_to_gone_states_in_the_state_graph():
 def test_references_are_the_id_members_of_held_families_and_the_tag_member():
     assert specs.reference_members() == {
         "WorkspaceId", "WorkspaceIds", "DirectoryId", "DirectoryIds", "BundleId", "BundleIds",
-        "ResourceId", "ImageId", "ImageIds", "GroupId", "GroupIds", "AliasId", "AliasIds",
+        "ResourceId", "ImageId", "ImageIds", "GroupId", "GroupIds", "AliasId", "AliasIds", "PoolId", "PoolIds",
+        "ApplicationId", "ApplicationIds",
     }
     assert "UserName" not in specs.reference_members()  # users live in the directory service
     assert [e["kind"] for e in specs.resources_for_member("UserName")] == ["user_names"]

@@ -478,7 +478,8 @@ def test_reserved_prefix_is_aws(rules):
 
 
 def test_taggable_prefixes_are_model_id_prefixes(rules, model):
-    id_shapes = ["WorkspaceId", "DirectoryId", "BundleId", "WorkspaceImageId", "IpGroupId", "ConnectionAliasId"]
+    id_shapes = ["WorkspaceId", "DirectoryId", "BundleId", "WorkspaceImageId", "IpGroupId", "ConnectionAliasId",
+                 "WorkspacesPoolId"]
     patterns = [model.shape_for(name).metadata["pattern"] for name in id_shapes]
     prefixes = _tag(rules, "taggable_resources")["resource_prefixes"]
     for prefix in prefixes:

@@ -3,4 +3,4 @@
 Importing this package registers every family's handlers and seeders in
 ``emulator.operations``.
 """
-from . import workspaces  # noqa: F401
+from . import account, bundles, directories, images, network, pools, workspaces  # noqa: F401
