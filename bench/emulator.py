@@ -1,8 +1,12 @@
-"""Benchmark: the emulator's describe_workspaces throughput against moto's server, same run.
+"""Benchmark: the emulator's throughput against moto's server, same run, per operation both serve.
 
-Both servers run on 127.0.0.1 with 100 WorkSpaces each; boto3 clients call
-describe_workspaces in interleaved rounds and the headline figure is the median
-of the per-round ratios. Run ``python -m bench.emulator [--quick]``.
+Both servers run on 127.0.0.1 with 100 WorkSpaces each; boto3 clients call each
+operation in interleaved rounds and each scenario's figure is the median of the
+per-round ratios; the headline is describe_workspaces(). Operations that make a
+new resource on every call (CreateWorkspaces, CreateWorkspaceImage,
+RegisterWorkspaceDirectory and their removals) are left out: repeated thousands
+of times they would measure a growing listing, not the operation.
+Run ``python -m bench.emulator [--quick]``.
 """
 from __future__ import annotations
 
@@ -65,6 +69,57 @@ def _start_moto():
     return server, workspaces, directory, "wsb-0a1b2c3d4"
 
 
+class Side:
+    """One server's client and the resources the scenarios name on it."""
+
+    def __init__(self, client, directory: str, workspace_ids: list[str]):
+        self.client, self.directory, self.workspace_ids = client, directory, workspace_ids
+        _wait_available(client, workspace_ids[:1])  # an image is made of an AVAILABLE WorkSpace
+        self.image = client.create_workspace_image(Name="bench-image", Description="bench",
+                                                   WorkspaceId=workspace_ids[0])["ImageId"]
+
+
+def _wait_available(client, workspace_ids: list[str], limit: float = 60.0) -> None:
+    deadline = time.monotonic() + limit
+    while True:
+        states = {w["State"] for w in client.describe_workspaces(WorkspaceIds=workspace_ids)["Workspaces"]}
+        if states == {"AVAILABLE"}:
+            return
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"Expected the benchmark WorkSpaces to become AVAILABLE within {limit} s "
+                               f"but they are {sorted(states)}")
+        time.sleep(0.1)
+
+
+def _scenarios(emu: Side, moto: Side) -> dict:
+    """Scenario name -> (call on the emulator, call on moto): the operations both serve, called alike."""
+    calls = {
+        # What a user types; the emulator answers with its default page of 25, moto with all 100.
+        "describe_workspaces()": lambda side: side.client.describe_workspaces(),
+        # The same 25 WorkSpaces from both, so the payloads match.
+        "describe_workspaces(WorkspaceIds=25)": lambda side: side.client.describe_workspaces(
+            WorkspaceIds=side.workspace_ids[:25]),
+        "describe_workspace_directories()": lambda side: side.client.describe_workspace_directories(),
+        "create_tags(directory)": lambda side: side.client.create_tags(
+            ResourceId=side.directory, Tags=[{"Key": "bench", "Value": "1"}]),
+        "describe_tags(directory)": lambda side: side.client.describe_tags(ResourceId=side.directory),
+        "describe_client_properties()": lambda side: side.client.describe_client_properties(
+            ResourceIds=[side.directory]),
+        "modify_client_properties()": lambda side: side.client.modify_client_properties(
+            ResourceId=side.directory, ClientProperties={"ReconnectEnabled": "ENABLED"}),
+        "modify_selfservice_permissions()": lambda side: side.client.modify_selfservice_permissions(
+            ResourceId=side.directory, SelfservicePermissions={"RestartWorkspace": "ENABLED"}),
+        "modify_workspace_creation_properties()": lambda side: side.client.modify_workspace_creation_properties(
+            ResourceId=side.directory, WorkspaceCreationProperties={"EnableInternetAccess": False}),
+        "describe_workspace_images()": lambda side: side.client.describe_workspace_images(ImageIds=[side.image]),
+        "update_workspace_image_permission()": lambda side: side.client.update_workspace_image_permission(
+            ImageId=side.image, AllowCopyImage=True, SharedAccountId="210987654321"),
+        "describe_workspace_image_permissions()": lambda side: side.client.describe_workspace_image_permissions(
+            ImageId=side.image),
+    }
+    return {name: (lambda call=call: call(emu), lambda call=call: call(moto)) for name, call in calls.items()}
+
+
 def _rate(call, count: int) -> float:
     started = time.perf_counter()
     for _ in range(count):
@@ -87,14 +142,7 @@ def run(quick: bool = False) -> dict:
         bundle = emu.describe_workspace_bundles(Owner="AMAZON")["Bundles"][0]["BundleId"]
         emu_ids = _populate(emu, directory, bundle)
         moto_ids = _populate(moto, moto_directory, moto_bundle)
-        scenarios = {
-            # What a user types; the emulator answers with its default page of 25, moto with all 100.
-            "describe_workspaces()": (lambda: emu.describe_workspaces(), lambda: moto.describe_workspaces()),
-            # The same 25 WorkSpaces from both, so the payloads match.
-            "describe_workspaces(WorkspaceIds=25)": (
-                lambda: emu.describe_workspaces(WorkspaceIds=emu_ids[:25]),
-                lambda: moto.describe_workspaces(WorkspaceIds=moto_ids[:25])),
-        }
+        scenarios = _scenarios(Side(emu, directory, emu_ids), Side(moto, moto_directory, moto_ids))
         results = {}
         for name, (emu_call, moto_call) in scenarios.items():
             emu_call(), moto_call()  # warm the connection pools
