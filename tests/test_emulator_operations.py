@@ -24,17 +24,11 @@ def _client(url):
                         config=Config(parameter_validation=False, retries={"max_attempts": 1}))
 
 
-@pytest.fixture(scope="module")
-def emulator():
-    with Emulator(polls_per_state=1) as running:
-        yield running
-
-
 @pytest.fixture
-def emu(emulator):
-    emulator.reset()
-    emulator.set_faults(())
-    return emulator
+def emu(polled_emulator):
+    polled_emulator.reset()
+    polled_emulator.set_faults(())
+    return polled_emulator
 
 
 @pytest.fixture
