@@ -18,7 +18,7 @@ from .faults import validate_fault_names
 from . import families  # noqa: F401  (registers the family handlers and seeders)
 from .families import directories as directory_family
 from .lifecycle import GONE, Lifecycle
-from .operations import HANDLERS, SEEDERS
+from .operations import HANDLERS, SEEDERS, SETTLES, STUCK
 from .paging import Paginator
 from .store import Resource, Store, WorkspaceRecord, load_seed
 
@@ -102,6 +102,8 @@ class Backend:
             self.faults = chosen
             self.lifecycle.stuck = self._stuck()
             self.lifecycle.settle_map = self._settle_map()
+            for kind, lifecycle in self._lifecycles.items():
+                lifecycle.stuck = self._stuck_of(kind)
 
     def reset(self) -> None:
         """Forget every WorkSpace and tag: back to the seeded start state."""
@@ -132,13 +134,18 @@ class Backend:
     # -- for the families --------------------------------------------------------------------
 
     def lifecycle_of(self, kind: str) -> Lifecycle:
-        """The lifecycle of a resource kind, its settle map from the kind's states in rules.json."""
+        """The lifecycle of a resource kind: its settle map from rules.json, or as its family declares it."""
         found = self._lifecycles.get(kind)
         if found is None:
-            found = Lifecycle(self.contract.settle_of(kind), transition_seconds=self.transition_seconds,
-                              polls_per_state=self.polls_per_state)
+            found = Lifecycle(self.contract.settle_of(kind) or SETTLES.get(kind, {}),
+                              transition_seconds=self.transition_seconds, polls_per_state=self.polls_per_state,
+                              stuck=self._stuck_of(kind))
             self._lifecycles[kind] = found
         return found
+
+    def _stuck_of(self, kind: str) -> frozenset:
+        """The states the faults in force hold resources of ``kind`` in (declared with ``stuck_by``)."""
+        return frozenset(state for fault, (held, state) in STUCK.items() if held == kind and fault in self.faults)
 
     def add(self, kind: str, resource_id: str, body: dict, *, state: str | None = None, tags=(),
             private: dict | None = None) -> Resource:
@@ -153,28 +160,25 @@ class Backend:
         """Put ``record`` in ``state`` now, on its kind's clock."""
         self.lifecycle_of(record.kind).enter(record, state)
 
+    def _current(self, record: Resource) -> bool:
+        """Bring ``record``'s state up to date on its kind's clock; False (and the record dropped) once it is gone."""
+        if record.state is not None:
+            self.lifecycle_of(record.kind).advance(record)
+            if record.state == GONE:
+                self.store.of_kind(record.kind).pop(record.id, None)
+                return False
+        return True
+
     def records(self, kind: str) -> list[Resource]:
         """The live resources of ``kind`` in creation order, their states brought up to date."""
-        lifecycle, table, live = self.lifecycle_of(kind), self.store.of_kind(kind), []
-        for record in list(table.values()):
-            if record.state is not None:
-                lifecycle.advance(record)
-                if record.state == GONE:
-                    del table[record.id]
-                    continue
-            live.append(record)
+        live = [record for record in list(self.store.of_kind(kind).values()) if self._current(record)]
         live.sort(key=lambda r: r.seq)
         return live
 
     def find(self, kind: str, resource_id, operation: str, what: str | None = None) -> Resource:
         """The live resource of ``kind`` with id ``resource_id``; else the not-found error ``operation`` models."""
         record = self.store.of_kind(kind).get(resource_id) if isinstance(resource_id, str) else None
-        if record is not None and record.state is not None:
-            self.lifecycle_of(kind).advance(record)
-            if record.state == GONE:
-                del self.store.of_kind(kind)[record.id]
-                record = None
-        if record is None:
+        if record is None or not self._current(record):
             raise self.refuse(operation, "not_found",
                               f"The {what or kind.rstrip('s').replace('_', ' ')} {resource_id} could not be found.")
         return record
@@ -321,12 +325,7 @@ class Backend:
         if resource_id.startswith("ws-"):
             return self._live(resource_id) is not None
         record = self.store.find(resource_id)
-        if record is not None and record.state is not None:
-            try:
-                self.find(record.kind, resource_id, "DescribeTags")
-            except ApiError:
-                return False
-        return True
+        return record is None or self._current(record)
 
     # -- tags ------------------------------------------------------------------------------
 

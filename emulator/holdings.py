@@ -32,10 +32,10 @@ def kinds(backend: Backend | None = None) -> list[dict]:
     counts = {"directories": len(store.directories), "bundles": len(store.bundles),
               "workspaces": len(store.workspaces)}
     counts.update({kind: len(records) for kind, records in store.kinds.items()})
-    settle = dict(backend.contract.settle)
     rows = []
     for kind, count in sorted(counts.items()):
-        states = settle if kind == "workspaces" else backend.contract.settle_of(kind)
+        lifecycle = backend.lifecycle if kind == "workspaces" else backend.lifecycle_of(kind)
+        states = dict(lifecycle.settle_map)
         rows.append({"kind": kind, "seeded": count, "settles": states,
                      "taggable": kind in backend.contract.taggable_kinds})
     return rows

@@ -3,7 +3,12 @@
 A handler is ``handler(backend, params) -> dict``: it runs on params already
 validated against the operation's input schema, under the backend's lock, and
 raises ``ApiError`` for an AWS error. A handler registered for several
-operations is called with the one asked for as ``operation=``. A seeder is ``seeder(backend)``: it fills
+operations is called with the one asked for as ``operation=``.
+
+Records only the emulator names (an association, an import workflow) have no
+entry in rules.json's resources section: a family declares where their
+transitional states settle with :func:`settles`, and a fault that holds a kind
+in one state with :func:`stuck_by`; ``Backend.lifecycle_of`` reads both. A seeder is ``seeder(backend)``: it fills
 a freshly made store with the family's seeded resources.
 """
 from __future__ import annotations
@@ -12,10 +17,12 @@ import functools
 
 import specs
 
-__all__ = ["HANDLERS", "SEEDERS", "handles", "seeds"]
+__all__ = ["HANDLERS", "SEEDERS", "SETTLES", "STUCK", "handles", "seeds", "settles", "stuck_by"]
 
 HANDLERS: dict = {}
 SEEDERS: list = []
+SETTLES: dict[str, dict[str, str]] = {}  # kind -> transitional state -> the state it settles in
+STUCK: dict[str, tuple[str, str]] = {}  # fault -> (kind, the state it never leaves while the fault is in force)
 _MODEL_OPERATIONS = frozenset(specs.operation_names())
 
 
@@ -41,3 +48,15 @@ def seeds(function):
     """Register the decorated function as a seeder, run on every new store (start and reset)."""
     SEEDERS.append(function)
     return function
+
+
+def settles(kind: str, settle: dict[str, str]) -> None:
+    """Declare where the transitional states of ``kind``, a kind rules.json does not describe, settle."""
+    if kind in SETTLES:
+        raise ValueError(f"Expected one declaration of the states of {kind!r} but got a second: {settle!r}")
+    SETTLES[kind] = dict(settle)
+
+
+def stuck_by(fault: str, kind: str, state: str) -> None:
+    """Declare that while ``fault`` is in force, resources of ``kind`` never leave ``state`` by themselves."""
+    STUCK[fault] = (kind, state)

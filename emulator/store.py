@@ -88,7 +88,8 @@ class Store:
         self.directory_order = list(self.directories)
         self.bundle_order = list(self.bundles)
         self.workspaces: dict[str, WorkspaceRecord] = {}
-        self.tags: dict[str, list] = {rid: [] for rid in (*self.directories, *self.bundles)}
+        # The tags of bundles; every other kind's resources hold their own (directories: emulator.families.directories).
+        self.tags: dict[str, list] = {rid: [] for rid in self.bundles}
         # kind -> id -> Resource, for every family the seed operations do not hold above.
         self.kinds: dict[str, dict[str, Resource]] = {}
         self.taggable_kinds: set[str] = set()

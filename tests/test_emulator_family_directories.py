@@ -250,6 +250,16 @@ def test_a_modify_changes_only_the_members_it_names(env, operation, member, chan
     assert {k: v for k, v in after.items() if k != member} == {k: v for k, v in before.items() if k != member}
 
 
+def test_a_member_the_model_does_not_know_is_ignored_by_a_modify(env):
+    # A client built from a newer model may send members this one lacks: answered, never a server error.
+    before = _directory(env, CORP)
+    status, _ = _call(env, "ModifySelfservicePermissions", {
+        "ResourceId": CORP, "SelfservicePermissions": {"RebuildWorkspace": "ENABLED"}, "FutureMember": True})
+    assert status == 200
+    assert _directory(env, CORP)["SelfservicePermissions"] == dict(before["SelfservicePermissions"],
+                                                                   RebuildWorkspace="ENABLED")
+
+
 def test_saml_properties_merge_and_delete(env):
     _call(env, "ModifySamlProperties", {"ResourceId": CORP, "SamlProperties": {
         "Status": "ENABLED", "UserAccessUrl": "https://idp.example.com/sso", "RelayStateParameterName": "RelayState"}})

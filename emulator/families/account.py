@@ -12,8 +12,7 @@ from __future__ import annotations
 import ipaddress
 import time
 
-from ..lifecycle import Lifecycle
-from ..operations import handles, seeds
+from ..operations import handles, seeds, settles, stuck_by
 
 LINKS = "account_links"
 MODIFICATIONS = "account_modifications"
@@ -31,27 +30,8 @@ _MANAGEMENT_PREFIX = 16
 _PRIVATE_BLOCKS = tuple(ipaddress.ip_network(block) for block in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
 
 
-def _modification_lifecycle(backend) -> Lifecycle:
-    """The clock of account modifications, on the backend's timing (polled or timed)."""
-    stuck = frozenset({"PENDING"}) if "account_modification_stuck_pending" in backend.faults else frozenset()
-    return Lifecycle(_MODIFICATION_SETTLE, transition_seconds=backend.transition_seconds,
-                     polls_per_state=backend.polls_per_state, stuck=stuck)
-
-
-def _modifications(backend) -> list:
-    """Every account modification in the order made, their states brought up to date."""
-    lifecycle = _modification_lifecycle(backend)
-    records = sorted(backend.store.of_kind(MODIFICATIONS).values(), key=lambda r: r.seq)
-    for record in records:
-        lifecycle.advance(record)
-    return records
-
-
-def _observe(backend, records) -> None:
-    """Count one answer that showed ``records`` (the polled clock of the modifications)."""
-    lifecycle = _modification_lifecycle(backend)
-    for record in records:
-        lifecycle.observed(record)
+settles(MODIFICATIONS, _MODIFICATION_SETTLE)
+stuck_by("account_modification_stuck_pending", MODIFICATIONS, "PENDING")
 
 
 def _render_modification(record) -> dict:
@@ -65,7 +45,7 @@ def _settings(backend) -> dict:
     settings = {"DedicatedTenancySupport": account.get("DedicatedTenancySupport", "DISABLED")}
     if account.get("DedicatedTenancyManagementCidrRange"):
         settings["DedicatedTenancyManagementCidrRange"] = account["DedicatedTenancyManagementCidrRange"]
-    completed = [r for r in _modifications(backend) if r.state == "COMPLETED"]
+    completed = [r for r in backend.records(MODIFICATIONS) if r.state == "COMPLETED"]
     if completed:
         settings.update({key: completed[-1].body[key] for key in
                          ("DedicatedTenancySupport", "DedicatedTenancyManagementCidrRange")})
@@ -75,9 +55,7 @@ def _settings(backend) -> dict:
 def _add_modification(backend, cidr: str, started: float, state: str):
     """Record a modification enabling BYOL with the management range ``cidr``, in ``state``."""
     body = {"DedicatedTenancySupport": "ENABLED", "DedicatedTenancyManagementCidrRange": cidr, "StartTime": started}
-    record = backend.store.add(MODIFICATIONS, f"modification-{backend.store.next_seq()}", body)
-    _modification_lifecycle(backend).enter(record, state)
-    return record
+    return backend.add(MODIFICATIONS, f"modification-{backend.store.next_seq()}", body, state=state)
 
 
 def _add_link(backend, source: str, target: str, status: str, *, link_id: str | None = None,
@@ -85,9 +63,8 @@ def _add_link(backend, source: str, target: str, status: str, *, link_id: str | 
     """Store an account link from ``source`` to ``target`` in ``status``."""
     link_id = link_id or backend.store.new_id(_LINK_ID_PREFIX, 12)
     body = {"AccountLinkId": link_id, "SourceAccountId": source, "TargetAccountId": target}
-    record = backend.add(LINKS, link_id, body, private={"client_token": client_token, "answer_token": None})
-    record.state = status
-    return record
+    return backend.add(LINKS, link_id, body, state=status,
+                       private={"client_token": client_token, "answer_token": None})
 
 
 def _render_link(record) -> dict:
@@ -117,17 +94,14 @@ def describe_account(backend, params: dict) -> dict:
         own = backend.store.account_id
         out["DedicatedTenancyAccountType"] = (
             "SOURCE_ACCOUNT" if linked[0].body["SourceAccountId"] == own else "TARGET_ACCOUNT")
-    _observe(backend, _modifications(backend))
+    backend.observed(backend.records(MODIFICATIONS))
     return out
 
 
 @handles("DescribeAccountModifications")
 def describe_account_modifications(backend, params: dict) -> dict:
-    out = backend.listing("DescribeAccountModifications", params, _modifications(backend), "AccountModifications")
-    shown = out["AccountModifications"]
-    out["AccountModifications"] = [_render_modification(record) for record in shown]
-    _observe(backend, shown)
-    return out
+    return backend.listing("DescribeAccountModifications", params, backend.records(MODIFICATIONS),
+                           "AccountModifications", render=_render_modification)
 
 
 def _available_ranges(backend, constraint: str) -> list[tuple[int, str]]:
@@ -160,7 +134,7 @@ def modify_account(backend, params: dict) -> dict:
         raise backend.refuse("ModifyAccount", "constraint",
                              "ModifyAccount enables BYOL: give DedicatedTenancySupport ENABLED together with a "
                              "DedicatedTenancyManagementCidrRange from ListAvailableManagementCidrRanges.")
-    if any(r.state == "PENDING" for r in _modifications(backend)):
+    if any(r.state == "PENDING" for r in backend.records(MODIFICATIONS)):
         raise backend.refuse("ModifyAccount", "in_progress",
                              "A modification of the account's BYOL settings is still PENDING; call "
                              "ModifyAccount again when DescribeAccountModifications shows it COMPLETED.")

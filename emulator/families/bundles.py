@@ -15,8 +15,7 @@ from __future__ import annotations
 import time
 
 from ..errors import ApiError
-from ..lifecycle import Lifecycle
-from ..operations import handles, seeds
+from ..operations import handles, seeds, settles
 
 APPLICATIONS = "applications"
 IMAGES = "images"
@@ -30,6 +29,7 @@ _ASSOCIATION_SETTLE = {
     "PENDING_UNINSTALL": "UNINSTALLING",
     "UNINSTALLING": "REMOVED",
 }
+settles(WORKSPACE_ASSOCIATIONS, _ASSOCIATION_SETTLE)
 # What DeployWorkspaceApplications starts for an association waiting in each state.
 _DEPLOYED = {"PENDING_INSTALL_DEPLOYMENT": "PENDING_INSTALL", "PENDING_UNINSTALL_DEPLOYMENT": "PENDING_UNINSTALL"}
 # Associations whose installation or removal is under way: neither disassociated nor redeployed meanwhile.
@@ -281,20 +281,15 @@ def describe_application_associations(backend, params: dict) -> dict:
         if "BUNDLE" in wanted:
             items += [(f"BUNDLE/{bundle_id}", _from_application("BUNDLE", bundle_id, association))
                       for bundle_id in store.bundle_order if store.bundles[bundle_id].get("ImageId") == image_id]
-    shown = []
 
     def render(item) -> dict:
         if isinstance(item, dict):
             return item
-        shown.append(item)
         return _from_application("WORKSPACE", item.body["WorkspaceId"], _render(item))
 
-    answer = backend.listing(operation, params, sorted(items, key=lambda pair: pair[0]), "Associations",
-                             render=render)
-    lifecycle = _lifecycle(backend)
-    for record in shown:
-        lifecycle.observed(record)
-    return answer
+    # Each WorkSpace association shown counts one observation of its state (the listing's doing).
+    return backend.listing(operation, params, sorted(items, key=lambda pair: pair[0]), "Associations",
+                           render=render)
 
 
 @handles("DescribeWorkspaceAssociations")
@@ -307,9 +302,8 @@ def describe_workspace_associations(backend, params: dict) -> dict:
     if "APPLICATION" not in params["AssociatedResourceTypes"]:
         return {"Associations": []}
     records = [r for r in _associations(backend) if r.body["WorkspaceId"] == workspace_id]
-    rendered, lifecycle = [_render(r) for r in records], _lifecycle(backend)
-    for record in records:
-        lifecycle.observed(record)
+    rendered = [_render(r) for r in records]
+    backend.observed(records)
     return {"Associations": rendered}
 
 
@@ -336,12 +330,6 @@ def _application(backend, application_id: str, operation: str):
 
 # -- associations ----------------------------------------------------------------------------
 
-def _lifecycle(backend) -> Lifecycle:
-    """The association states' clock: the backend's (polled or timed) with the association settle map."""
-    return Lifecycle(_ASSOCIATION_SETTLE, transition_seconds=backend.transition_seconds,
-                     polls_per_state=backend.polls_per_state)
-
-
 def _new_association(workspace_id: str, application_id: str, state: str) -> dict:
     """The WorkspaceResourceAssociation of ``application_id`` with the WorkSpace ``workspace_id``, made now."""
     now = time.time()
@@ -353,33 +341,26 @@ def _store_association(backend, workspace_id: str, application_id: str, state: s
     """Record a new association of ``application_id`` with a WorkSpace, in ``state`` (replacing a REMOVED one)."""
     body = _new_association(workspace_id, application_id, state)
     body.pop("State")  # the record's state holds it, moved by the lifecycle
-    record = backend.store.add(WORKSPACE_ASSOCIATIONS, f"{workspace_id}/{application_id}", body)
-    _lifecycle(backend).enter(record, state)
-    return record
+    return backend.add(WORKSPACE_ASSOCIATIONS, f"{workspace_id}/{application_id}", body, state=state)
 
 
 def _workspace_association(backend, workspace_id: str, application_id: str):
     """The association of ``application_id`` with the WorkSpace, its state up to date, or None."""
     record = backend.store.of_kind(WORKSPACE_ASSOCIATIONS).get(f"{workspace_id}/{application_id}")
     if record is not None:
-        _lifecycle(backend).advance(record)
+        backend.lifecycle_of(WORKSPACE_ASSOCIATIONS).advance(record)
     return record
 
 
 def _associations(backend) -> list:
     """The WorkSpace associations whose WorkSpace is live, in creation order, states up to date."""
-    lifecycle, live = _lifecycle(backend), []
-    for record in backend.store.of_kind(WORKSPACE_ASSOCIATIONS).values():
-        if backend.live_workspace(record.body["WorkspaceId"]) is None:
-            continue
-        lifecycle.advance(record)
-        live.append(record)
-    return sorted(live, key=lambda r: r.seq)
+    return [record for record in backend.records(WORKSPACE_ASSOCIATIONS)
+            if backend.live_workspace(record.body["WorkspaceId"]) is not None]
 
 
 def _move(backend, record, state: str) -> None:
     """Put an association in ``state`` now, as a request does (so its LastUpdatedTime moves too)."""
-    _lifecycle(backend).enter(record, state)
+    backend.enter(record, state)
     record.body["LastUpdatedTime"] = time.time()
 
 

@@ -17,6 +17,7 @@ import string
 import uuid
 
 from ..errors import ApiError
+from ..faults import CATALOGUE
 from ..operations import handles, seeds
 
 __all__ = ["registered", "render"]
@@ -42,6 +43,17 @@ _ACCESS_DEVICES = ("DeviceTypeWindows", "DeviceTypeOsx", "DeviceTypeWeb", "Devic
 _SAML_DELETABLE = {"SAML_PROPERTIES_USER_ACCESS_URL": "UserAccessUrl",
                    "SAML_PROPERTIES_RELAY_STATE_PARAMETER_NAME": "RelayStateParameterName"}
 _CERTIFICATE_DELETABLE = {"CERTIFICATE_BASED_AUTH_PROPERTIES_CERTIFICATE_AUTHORITY_ARN": "CertificateAuthorityArn"}
+# Operation -> the directory's settings structure it modifies (the request member of the same name), and the
+# names its PropertiesToDelete may give with the members they remove. Lists in a structure (the streaming
+# properties' UserSettings, StorageConnectors) are replaced whole when named, as the other members are.
+_SETTINGS = {
+    "ModifyWorkspaceCreationProperties": ("WorkspaceCreationProperties", {}),
+    "ModifySelfservicePermissions": ("SelfservicePermissions", {}),
+    "ModifyWorkspaceAccessProperties": ("WorkspaceAccessProperties", {}),
+    "ModifySamlProperties": ("SamlProperties", _SAML_DELETABLE),
+    "ModifyCertificateBasedAuthProperties": ("CertificateBasedAuthProperties", _CERTIFICATE_DELETABLE),
+    "ModifyStreamingProperties": ("StreamingProperties", {}),
+}
 # The DirectoryType of a directory registered by WorkspaceDirectoryName: an Active Directory reached through
 # ActiveDirectoryConfig is the customer's own, as a CUSTOMER_MANAGED identity source is.
 _DIRECTORY_TYPE_BY_IDENTITY = {"CUSTOMER_MANAGED": "CUSTOMER_MANAGED",
@@ -224,7 +236,6 @@ def deregister_workspace_directory(backend, params: dict) -> dict:
     store = backend.store
     del store.directories[record.id]
     store.directory_order.remove(record.id)
-    store.tags.pop(record.id, None)
     return {}
 
 
@@ -238,41 +249,16 @@ def _merge(record, member: str, changes: dict, *, replace: bool = False) -> dict
     return current
 
 
-@handles("ModifyWorkspaceCreationProperties", "ModifySelfservicePermissions", "ModifyWorkspaceAccessProperties")
+@handles(*_SETTINGS)
 def modify_directory_settings(backend, params: dict, operation: str) -> dict:
-    """Set the members the request names in the directory's settings structure of the same name."""
+    """Set the members the request names in a settings structure of the directory, and delete those it lists."""
     record = _find(backend, params["ResourceId"], operation)
-    (member,) = [name for name in params if name != "ResourceId"]
-    _merge(record, member, params[member], replace="modify_replaces_settings" in backend.faults)
-    return {}
-
-
-def _modify_with_deletions(backend, params: dict, operation: str, member: str, deletable: dict) -> None:
-    """Set the members a request names in ``member`` and remove those its PropertiesToDelete lists."""
-    record = _find(backend, params["ResourceId"], operation)
-    merged = _merge(record, member, params.get(member) or {})
+    member, deletable = _SETTINGS[operation]
+    fault = CATALOGUE["modify_replaces_settings"]
+    replace = fault.name in backend.faults and operation in fault.operations
+    merged = _merge(record, member, params.get(member) or {}, replace=replace)
     for name in params.get("PropertiesToDelete") or []:
         merged.pop(deletable[name], None)
-
-
-@handles("ModifySamlProperties")
-def modify_saml_properties(backend, params: dict) -> dict:
-    _modify_with_deletions(backend, params, "ModifySamlProperties", "SamlProperties", _SAML_DELETABLE)
-    return {}
-
-
-@handles("ModifyCertificateBasedAuthProperties")
-def modify_certificate_based_auth_properties(backend, params: dict) -> dict:
-    _modify_with_deletions(backend, params, "ModifyCertificateBasedAuthProperties",
-                           "CertificateBasedAuthProperties", _CERTIFICATE_DELETABLE)
-    return {}
-
-
-@handles("ModifyStreamingProperties")
-def modify_streaming_properties(backend, params: dict) -> dict:
-    record = _find(backend, params["ResourceId"], "ModifyStreamingProperties")
-    # Lists (UserSettings, StorageConnectors) are replaced whole when named, as the other members are.
-    _merge(record, "StreamingProperties", params.get("StreamingProperties") or {})
     return {}
 
 

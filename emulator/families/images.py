@@ -18,8 +18,7 @@ import time
 import specs
 
 from ..errors import ApiError
-from ..lifecycle import Lifecycle
-from ..operations import handles, seeds
+from ..operations import handles, seeds, settles, stuck_by
 from ..store import Resource
 
 __all__: list[str] = []
@@ -34,23 +33,15 @@ _SEED_ONLY = ("State", "SharedAccountIds", "Associations", "Tags")
 _IMPORT_PHASES = tuple(state for state in specs.operation("DescribeCustomWorkspaceImageImport")["output"]
                        ["definitions"]["CustomWorkspaceImageImportState"]["enum"] if state != "ERROR")
 _IMPORT_DONE = _IMPORT_PHASES[-1]
+IMPORTS = "custom_image_imports"
 _LINUX_PREFIXES = ("AMAZON_LINUX", "UBUNTU", "RHEL", "ROCKY")
 
 
 # -- the clock ----------------------------------------------------------------------------------
 
-
-def _clock(backend) -> Lifecycle:
-    """The images' lifecycle, holding PENDING for good while image_never_available is in force."""
-    lifecycle = backend.lifecycle_of(IMAGES)
-    lifecycle.stuck = frozenset({"PENDING"}) if "image_never_available" in backend.faults else frozenset()
-    return lifecycle
-
-
-def _import_clock(backend) -> Lifecycle:
-    """The lifecycle of custom image imports: each phase settles in the next, on the backend's clock."""
-    return Lifecycle(dict(zip(_IMPORT_PHASES, _IMPORT_PHASES[1:])), transition_seconds=backend.transition_seconds,
-                     polls_per_state=backend.polls_per_state)
+# An import workflow settles in each next phase in turn; an image never leaves PENDING under image_never_available.
+settles(IMPORTS, dict(zip(_IMPORT_PHASES, _IMPORT_PHASES[1:])))
+stuck_by("image_never_available", IMAGES, "PENDING")
 
 
 def _hold(record: Resource) -> None:
@@ -68,7 +59,7 @@ def _follow_import(backend, record: Resource, observed: bool = False) -> None:
     if workflow is None:
         return
     if workflow.state != _IMPORT_DONE:
-        clock, before = _import_clock(backend), workflow.state
+        clock, before = backend.lifecycle_of(IMPORTS), workflow.state
         clock.advance(workflow)
         if observed:
             clock.observed(workflow)
@@ -83,7 +74,6 @@ def _follow_import(backend, record: Resource, observed: bool = False) -> None:
 
 def _image(backend, image_id: str, operation: str) -> Resource:
     """The live image ``image_id`` (owned or shared with the account); else the not-found error of ``operation``."""
-    _clock(backend)
     record = backend.find(IMAGES, image_id, operation, what=_WHAT)
     _follow_import(backend, record)
     return record
@@ -127,7 +117,6 @@ def _new_image(backend, name: str, description: str | None, operating_system: di
         body["Description"] = description
     body.update({"OperatingSystem": dict(operating_system), "RequiredTenancy": tenancy, "Created": time.time(),
                  "OwnerAccountId": backend.store.account_id})
-    _clock(backend)
     return backend.add(IMAGES, image_id, body, state="PENDING", tags=tags or (),
                        private={"shared_with": {}, "associations": []})
 
@@ -212,14 +201,14 @@ def import_custom_workspace_image(backend, params: dict) -> dict:
                         params.get("Tags"))
     _hold(record)
     now = time.time()
-    workflow = Resource(kind="custom_image_imports", id=record.id, seq=record.seq, body={
+    workflow = Resource(kind=IMPORTS, id=record.id, seq=record.seq, body={
         "ImageId": record.id,
         "InfrastructureConfigurationArn": params["InfrastructureConfigurationArn"],
         "Created": now,
         "LastUpdatedTime": now,
         "ImageSource": dict(params["ImageSource"]),
     })
-    _import_clock(backend).enter(workflow, _IMPORT_PHASES[0])
+    backend.enter(workflow, _IMPORT_PHASES[0])
     record.private.update(workflow=workflow, compute_type=params["ComputeType"], protocol=params["Protocol"],
                           os_version=params["OsVersion"])
     return {"ImageId": record.id, "State": workflow.state}
@@ -268,7 +257,6 @@ def create_updated_workspace_image(backend, params: dict) -> dict:
 def describe_workspace_images(backend, params: dict) -> dict:
     """The images named by ImageIds (unknown ones left out), else every owned and shared one, a page at a time."""
     operation, account = "DescribeWorkspaceImages", backend.store.account_id
-    _clock(backend)
     records = backend.records(IMAGES)
     for record in records:
         _follow_import(backend, record)

@@ -12,6 +12,8 @@ from __future__ import annotations
 import copy
 import ipaddress
 
+import specs
+
 from ..errors import ApiError
 from ..operations import handles, seeds
 
@@ -28,13 +30,9 @@ _IDENTIFIER_LENGTH = 12
 _OWNER_ASSOCIATED = "ASSOCIATED_WITH_OWNER_ACCOUNT"
 
 
-def _limit(backend, rule_id: str, name: str) -> int:
+def _limit(rule_id: str, name: str) -> int:
     """A quota of the network family: parameter ``name`` of the rules.json error entry ``rule_id``."""
-    entry = next((e for e in backend.contract.rules["errors"] if e["id"] == rule_id), None)
-    if entry is None or name not in (entry.get("parameters") or {}):
-        raise LookupError(f"Expected rules.json to hold the error entry {rule_id!r} with parameter {name!r}; "
-                          "the emulator reads this quota from there only.")
-    return entry["parameters"][name]
+    return specs.rule(rule_id)["parameters"][name]
 
 
 # -- seeding -------------------------------------------------------------------------------------
@@ -74,12 +72,15 @@ def _checked_rules(operation: str, items: list) -> list[dict]:
     return list(rules.values())
 
 
-def _check_rule_count(backend, operation: str, group_id: str, rules: list) -> None:
-    most = _limit(backend, "errors.limit_exceeded.ip_rules", "rules_per_group")
+def _rules_within_limit(backend, operation: str, group_id: str, items: list) -> list[dict]:
+    """The checked rules ``items`` leave a group with (see ``_checked_rules``), refused when over the quota."""
+    rules = _checked_rules(operation, items)
+    most = _limit("errors.limit_exceeded.ip_rules", "rules_per_group")
     if len(rules) > most:
         raise backend.refuse(operation, "limit_exceeded",
                              f"The {_GROUP} {group_id} can hold at most {most} rules; this request would "
                              f"leave {len(rules)}. Revoke rules first or use another group.")
+    return rules
 
 
 def _find_group(backend, group_id, operation: str):
@@ -115,14 +116,13 @@ def create_ip_group(backend, params: dict) -> dict:
     if any(group.body["groupName"] == name for group in groups):
         raise backend.refuse("CreateIpGroup", "already_exists",
                              f"An {_GROUP} named {name!r} already exists; choose another GroupName.")
-    most = _limit(backend, "errors.limit_exceeded.ip_groups", "groups_per_region")
+    most = _limit("errors.limit_exceeded.ip_groups", "groups_per_region")
     if len(groups) >= most:
         raise backend.refuse("CreateIpGroup", "limit_exceeded",
                              f"The account already has {most} IP access control groups, the most a Region "
                              "allows; delete one first.")
     group_id = backend.store.new_id("wsipg-", _ID_LENGTH)
-    rules = _checked_rules("CreateIpGroup", params.get("UserRules") or [])
-    _check_rule_count(backend, "CreateIpGroup", group_id, rules)
+    rules = _rules_within_limit(backend, "CreateIpGroup", group_id, params.get("UserRules") or [])
     body = {"groupId": group_id, "groupName": name}
     if params.get("GroupDesc") is not None:
         body["groupDesc"] = params["GroupDesc"]
@@ -155,9 +155,8 @@ def describe_ip_groups(backend, params: dict) -> dict:
 @handles("AuthorizeIpRules")
 def authorize_ip_rules(backend, params: dict) -> dict:
     group = _find_group(backend, params["GroupId"], "AuthorizeIpRules")
-    merged = _checked_rules("AuthorizeIpRules", group.body["userRules"] + list(params["UserRules"]))
-    _check_rule_count(backend, "AuthorizeIpRules", group.id, merged)
-    group.body["userRules"] = merged
+    group.body["userRules"] = _rules_within_limit(backend, "AuthorizeIpRules", group.id,
+                                                  group.body["userRules"] + list(params["UserRules"]))
     return {}
 
 
@@ -176,9 +175,7 @@ def revoke_ip_rules(backend, params: dict) -> dict:
 @handles("UpdateRulesOfIpGroup")
 def update_rules_of_ip_group(backend, params: dict) -> dict:
     group = _find_group(backend, params["GroupId"], "UpdateRulesOfIpGroup")
-    rules = _checked_rules("UpdateRulesOfIpGroup", params["UserRules"])
-    _check_rule_count(backend, "UpdateRulesOfIpGroup", group.id, rules)
-    group.body["userRules"] = rules
+    group.body["userRules"] = _rules_within_limit(backend, "UpdateRulesOfIpGroup", group.id, params["UserRules"])
     return {}
 
 
@@ -188,7 +185,7 @@ def associate_ip_groups(backend, params: dict) -> dict:
     named = [_find_group(backend, group_id, "AssociateIpGroups").id for group_id in params["GroupIds"]]
     current = list(directory.get(_DIRECTORY_GROUPS, ()))
     merged = current + [group_id for group_id in dict.fromkeys(named) if group_id not in current]
-    most = _limit(backend, "errors.limit_exceeded.ip_groups", "groups_per_directory")
+    most = _limit("errors.limit_exceeded.ip_groups", "groups_per_directory")
     if len(merged) > most:
         raise backend.refuse("AssociateIpGroups", "limit_exceeded",
                              f"A directory can have at most {most} IP access control groups; "
@@ -254,7 +251,7 @@ def create_connection_alias(backend, params: dict) -> dict:
         raise backend.refuse("CreateConnectionAlias", "already_exists",
                              f"A {_ALIAS} for {connection_string!r} already exists; connection strings are "
                              "unique per account and Region.")
-    most = _limit(backend, "errors.limit_exceeded.connection_aliases", "aliases_per_region")
+    most = _limit("errors.limit_exceeded.connection_aliases", "aliases_per_region")
     if len(aliases) >= most:
         raise backend.refuse("CreateConnectionAlias", "limit_exceeded",
                              f"The account already has {most} connection aliases, the most a Region allows; "
