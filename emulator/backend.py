@@ -12,6 +12,8 @@ import os
 import threading
 import time
 
+import specs
+
 from .contract import contract
 from .errors import ApiError
 from .faults import validate_fault_names
@@ -67,7 +69,10 @@ class Backend:
         self.polls_per_state = polls_per_state
         self._lifecycles: dict[str, Lifecycle] = {}
         self.store = self._new_store()
-        self.handlers = {name: functools.partial(handler, self) for name, handler in HANDLERS.items()}
+        # The operations of the contract in force when the backend is made (an older installed model may lack some).
+        self.operations = frozenset(specs.operation_names())
+        self.handlers = {name: functools.partial(handler, self) for name, handler in HANDLERS.items()
+                         if name in self.operations}
         self.handlers.update({
             "CreateTags": self.create_tags,
             "CreateWorkspaces": self.create_workspaces,
@@ -137,7 +142,8 @@ class Backend:
         """The lifecycle of a resource kind: its settle map from rules.json, or as its family declares it."""
         found = self._lifecycles.get(kind)
         if found is None:
-            found = Lifecycle(self.contract.settle_of(kind) or SETTLES.get(kind, {}),
+            declared = SETTLES.get(kind, {})
+            found = Lifecycle(self.contract.settle_of(kind) or (declared() if callable(declared) else declared),
                               transition_seconds=self.transition_seconds, polls_per_state=self.polls_per_state,
                               stuck=self._stuck_of(kind))
             self._lifecycles[kind] = found

@@ -3,35 +3,33 @@
 A handler is ``handler(backend, params) -> dict``: it runs on params already
 validated against the operation's input schema, under the backend's lock, and
 raises ``ApiError`` for an AWS error. A handler registered for several
-operations is called with the one asked for as ``operation=``.
+operations is called with the one asked for as ``operation=``. A seeder is
+``seeder(backend)``: it fills a freshly made store with the family's seeded
+resources.
 
 Records only the emulator names (an association, an import workflow) have no
 entry in rules.json's resources section: a family declares where their
 transitional states settle with :func:`settles`, and a fault that holds a kind
-in one state with :func:`stuck_by`; ``Backend.lifecycle_of`` reads both. A seeder is ``seeder(backend)``: it fills
-a freshly made store with the family's seeded resources.
+in one state with :func:`stuck_by`; ``Backend.lifecycle_of`` reads both.
 """
 from __future__ import annotations
 
 import functools
 
-import specs
-
 __all__ = ["HANDLERS", "SEEDERS", "SETTLES", "STUCK", "handles", "seeds", "settles", "stuck_by"]
 
 HANDLERS: dict = {}
 SEEDERS: list = []
-SETTLES: dict[str, dict[str, str]] = {}  # kind -> transitional state -> the state it settles in
+SETTLES: dict = {}  # kind -> {transitional state: the state it settles in}, or a function returning that
 STUCK: dict[str, tuple[str, str]] = {}  # fault -> (kind, the state it never leaves while the fault is in force)
-_MODEL_OPERATIONS = frozenset(specs.operation_names())
 
 
 def handles(*operations: str):
-    """Register the decorated function as the handler of ``operations`` (names of the model)."""
-    unknown = [name for name in operations if name not in _MODEL_OPERATIONS]
-    if unknown:
-        raise ValueError(f"Expected operation names of the WorkSpaces model but got {', '.join(unknown)}")
+    """Register the decorated function as the handler of ``operations`` (names of the model).
 
+    A backend serves the handlers of the operations of the contract in force (an older installed model may
+    lack some); a self-test holds the registry to the committed contract's operations, one handler each.
+    """
     def register(function):
         for name in operations:
             handler = functools.partial(function, operation=name) if len(operations) > 1 else function
@@ -50,11 +48,15 @@ def seeds(function):
     return function
 
 
-def settles(kind: str, settle: dict[str, str]) -> None:
-    """Declare where the transitional states of ``kind``, a kind rules.json does not describe, settle."""
+def settles(kind: str, settle) -> None:
+    """Declare where the transitional states of ``kind``, a kind rules.json does not describe, settle.
+
+    ``settle`` maps each transitional state to the state it settles in, or is a function returning that
+    map, called when a backend first needs the kind's lifecycle (to read the contract in force lazily).
+    """
     if kind in SETTLES:
         raise ValueError(f"Expected one declaration of the states of {kind!r} but got a second: {settle!r}")
-    SETTLES[kind] = dict(settle)
+    SETTLES[kind] = settle
 
 
 def stuck_by(fault: str, kind: str, state: str) -> None:

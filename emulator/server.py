@@ -16,7 +16,6 @@ __all__ = ["EmulatorHTTPServer", "dispatch"]
 
 JSON_TYPE = "application/x-amz-json-1.1"
 _TARGET_PREFIX = "WorkspacesService."
-_MODEL_OPERATIONS = frozenset(specs.operation_names())
 _HTML_500 = (b"<!doctype html>\n<html lang=en>\n<title>500 Internal Server Error</title>\n"
              b"<h1>Internal Server Error</h1>\n<p>The server encountered an internal error and was "
              b"unable to complete your request.</p>\n")
@@ -31,7 +30,7 @@ def dispatch(backend, target: str | None, body: bytes) -> tuple[int, dict | byte
         if not target:
             raise ApiError.of_kind("missing_target", "Missing X-Amz-Target header: the operation is unknown.")
         operation = target[len(_TARGET_PREFIX):] if target.startswith(_TARGET_PREFIX) else None
-        if operation not in _MODEL_OPERATIONS:
+        if operation not in backend.operations:
             raise ApiError.of_kind("unknown_operation", f"The operation {target!r} is not known to WorkspacesService.")
         if operation not in backend.handlers:
             raise ApiError.of_kind("not_implemented",

@@ -19,6 +19,7 @@ from botocore import xform_name
 import specs
 from emulator.backend import Backend
 from emulator.holdings import holdings_table
+from emulator.operations import HANDLERS
 from tests.emulator_env import family_declarations
 
 
@@ -77,6 +78,12 @@ def test_operation_answers_a_valid_request(env, operation):
     if operation not in ALL_EXAMPLES:
         pytest.fail(f"{operation} has no example: declare one in EXAMPLES of its family's self-test module")
     params = ALL_EXAMPLES[operation](env)
+    if operation not in env.client.meta.service_model.operation_names:
+        # The installed botocore predates the operation (the contract is newer): the same JSON, sent as is.
+        status, _, body = env.raw(operation, params)
+        assert status == 200, body
+        jsonschema.Draft7Validator(specs.operation(operation)["output"]).validate(body)
+        return
     answers = []
     env.client.meta.events.register(f"after-call.workspaces.{operation}",
                                      lambda http_response, **_: answers.append(http_response))
@@ -89,7 +96,9 @@ def test_operation_answers_a_valid_request(env, operation):
     assert set(parsed) - {"ResponseMetadata"} == set(body)
 
 
-def test_every_operation_of_the_model_has_a_handler():
+def test_every_operation_of_the_model_has_one_registered_handler_and_a_backend_serves_them():
+    # The seed operations are Backend's own methods; the families register the others.
+    assert sorted(HANDLERS) == sorted(set(specs.operation_names()) - set(specs.seed_operations()))
     assert sorted(Backend().handlers) == sorted(specs.operation_names())
 
 

@@ -308,8 +308,9 @@ def test_seed_flags_match_the_seed_enum(rules):
     assert added_since_seed == {"RESTORING", "ADMIN_MAINTENANCE", "UPDATING"}
 
 
-def test_every_operation_named_is_a_model_operation(rules, model):
-    operations = set(model.operation_names)
+def test_every_operation_named_is_a_model_operation(rules):
+    # The operations of the committed contract: an older installed botocore may lack some of them.
+    operations = set(specs.operation_names())
     bad = [(rid, op) for rid, op in named_operations(rules) if op not in operations]
     assert not bad, bad
 
@@ -528,8 +529,10 @@ def test_error_kinds_cover_request_validation(rules):
             "unknown_operation", "missing_target", "not_found", "invalid_state"} <= kinds
 
 
-def test_documented_modelled_error_codes_are_modelled_for_their_operations(rules, model):
-    exception_shapes = {name for name in model.shape_names if model.shape_for(name).metadata.get("exception")}
+def test_documented_modelled_error_codes_are_modelled_for_their_operations(rules):
+    # Held to the committed contract's errors: an older installed botocore may lack an operation they name.
+    modelled = {name: {error["code"] for error in specs.operation(name)["errors"]} for name in specs.operation_names()}
+    exception_shapes = set().union(*modelled.values())
     for rule in rules["errors"]:
         if rule["evidence"] != "documented" or not rule["operations"] or not rule["codes"]:
             continue
@@ -537,8 +540,7 @@ def test_documented_modelled_error_codes_are_modelled_for_their_operations(rules
         if expected not in exception_shapes:
             continue
         for op in rule["operations"]:
-            errors = {s.name for s in model.operation_model(op).error_shapes}
-            assert expected in errors, (rule["id"], op, expected)
+            assert expected in modelled[op], (rule["id"], op, expected)
 
 
 def test_ambiguous_error_codes_list_alternatives(rules):

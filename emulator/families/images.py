@@ -12,6 +12,7 @@ on the same clock and holds the image PENDING until it completes.
 """
 from __future__ import annotations
 
+import functools
 import math
 import time
 
@@ -28,11 +29,20 @@ _WHAT = "image"
 _ID_LENGTH = 9  # AWS image ids carry 9 characters after "wsi-"
 # The members of a seeded image that are not part of the WorkspaceImage structure it shows.
 _SEED_ONLY = ("State", "SharedAccountIds", "Associations", "Tags")
-# The phases of an ImportCustomWorkspaceImage workflow, in the order the model lists its
-# CustomWorkspaceImageImportState values; ERROR ends a failed import and is never reached here.
-_IMPORT_PHASES = tuple(state for state in specs.operation("DescribeCustomWorkspaceImageImport")["output"]
-                       ["definitions"]["CustomWorkspaceImageImportState"]["enum"] if state != "ERROR")
-_IMPORT_DONE = _IMPORT_PHASES[-1]
+
+
+@functools.lru_cache(maxsize=1)
+def _import_phases() -> tuple[str, ...]:
+    """The phases of an ImportCustomWorkspaceImage workflow, in the order the model lists its
+    CustomWorkspaceImageImportState values; ERROR ends a failed import and is never reached here.
+
+    Read on first use, not at import: a contract in force from an older model may lack the operation.
+    """
+    states = specs.operation("DescribeCustomWorkspaceImageImport")["output"]["definitions"][
+        "CustomWorkspaceImageImportState"]["enum"]
+    return tuple(state for state in states if state != "ERROR")
+
+
 IMPORTS = "custom_image_imports"
 _LINUX_PREFIXES = ("AMAZON_LINUX", "UBUNTU", "RHEL", "ROCKY")
 
@@ -40,7 +50,7 @@ _LINUX_PREFIXES = ("AMAZON_LINUX", "UBUNTU", "RHEL", "ROCKY")
 # -- the clock ----------------------------------------------------------------------------------
 
 # An import workflow settles in each next phase in turn; an image never leaves PENDING under image_never_available.
-settles(IMPORTS, dict(zip(_IMPORT_PHASES, _IMPORT_PHASES[1:])))
+settles(IMPORTS, lambda: dict(zip(_import_phases(), _import_phases()[1:])))
 stuck_by("image_never_available", IMAGES, "PENDING")
 
 
@@ -58,14 +68,14 @@ def _follow_import(backend, record: Resource, observed: bool = False) -> None:
     workflow = record.private.get("workflow")
     if workflow is None:
         return
-    if workflow.state != _IMPORT_DONE:
+    if workflow.state != _import_phases()[-1]:
         clock, before = backend.lifecycle_of(IMPORTS), workflow.state
         clock.advance(workflow)
         if observed:
             clock.observed(workflow)
         if workflow.state != before:
             workflow.body["LastUpdatedTime"] = time.time()
-    if workflow.state == _IMPORT_DONE and record.state == "PENDING" and "image_never_available" not in backend.faults:
+    if workflow.state == _import_phases()[-1] and record.state == "PENDING" and "image_never_available" not in backend.faults:
         backend.enter(record, "AVAILABLE")
 
 
@@ -208,7 +218,7 @@ def import_custom_workspace_image(backend, params: dict) -> dict:
         "LastUpdatedTime": now,
         "ImageSource": dict(params["ImageSource"]),
     })
-    backend.enter(workflow, _IMPORT_PHASES[0])
+    backend.enter(workflow, _import_phases()[0])
     record.private.update(workflow=workflow, compute_type=params["ComputeType"], protocol=params["Protocol"],
                           os_version=params["OsVersion"])
     return {"ImageId": record.id, "State": workflow.state}
@@ -224,9 +234,10 @@ def describe_custom_workspace_image_import(backend, params: dict) -> dict:
         raise backend.refuse(operation, "not_found",
                              f"The image {image_id} was not imported by ImportCustomWorkspaceImage; name the ImageId "
                              "that call returned.")
-    position = _IMPORT_PHASES.index(workflow.state)
+    phases = _import_phases()
+    position = phases.index(workflow.state)
     out = dict(workflow.body, State=workflow.state,
-               ProgressPercentage=round(100 * position / (len(_IMPORT_PHASES) - 1)))
+               ProgressPercentage=round(100 * position / (len(phases) - 1)))
     _follow_import(backend, record, observed=True)
     return out
 
